@@ -1,0 +1,45 @@
+// Command connect is Benthos with Ferry's Kafka components: every Benthos
+// subcommand (run, lint, list, echo, test, blobl, streams) plus `dev`, a
+// throwaway Kafka broker and schema registry for trying pipelines out.
+package main
+
+import (
+	"context"
+	"runtime/debug"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	// Benthos's own components: generate, stdin/stdout, files, http,
+	// mappings, switch, fallback, and the rest of pure and io.
+	_ "github.com/redpanda-data/benthos/v4/public/components/io"
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	// Ferry's components.
+	_ "github.com/ferry-connect/ferry/plugin/all"
+)
+
+// Version and DateBuilt are set at build time with
+// -ldflags "-X main.Version=... -X main.DateBuilt=...".
+var (
+	Version   = ""
+	DateBuilt = ""
+)
+
+func main() {
+	version := Version
+	if version == "" {
+		version = "(devel)"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+	}
+	if DateBuilt == "" {
+		DateBuilt = "unknown"
+	}
+	service.RunCLI(context.Background(),
+		service.CLIOptSetBinaryName("connect"),
+		service.CLIOptSetProductName("Ferry"),
+		service.CLIOptSetVersion(version, DateBuilt),
+		service.CLIOptAddCommand(devCommand()),
+	)
+}

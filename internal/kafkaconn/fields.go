@@ -1,0 +1,85 @@
+// Package kafkaconn holds the connection fields that every Ferry Kafka
+// component shares (seed brokers, client ID, TLS, SASL, metadata timing)
+// and turns a parsed config into franz-go client options. The fields are
+// declared once here so the sink, the source and the DLQ writer cannot
+// drift apart, and their names follow Redpanda Connect's kafka_franz
+// components so a config migrates by renaming the component.
+package kafkaconn
+
+import (
+	"github.com/redpanda-data/benthos/v4/public/service"
+)
+
+// Field names, exported for the components' lint rules and error messages.
+const (
+	FieldSeedBrokers    = "seed_brokers"
+	FieldClientID       = "client_id"
+	FieldTLS            = "tls"
+	FieldSASL           = "sasl"
+	FieldMetadataMaxAge = "metadata_max_age"
+	FieldMetadataMinAge = "metadata_min_age"
+	FieldDialTimeout    = "dial_timeout"
+	FieldRequestTimeout = "request_timeout_overhead"
+)
+
+// SASL mechanism names accepted in `sasl[].mechanism`.
+const (
+	MechPlain       = "PLAIN"
+	MechScramSHA256 = "SCRAM-SHA-256"
+	MechScramSHA512 = "SCRAM-SHA-512"
+	MechOAuthBearer = "OAUTHBEARER"
+)
+
+// Fields returns the connection fields, to be spliced into a component's
+// spec with spec.Fields(kafkaconn.Fields()...).
+func Fields() []*service.ConfigField {
+	return []*service.ConfigField{
+		service.NewStringListField(FieldSeedBrokers).
+			Description("Addresses of the Kafka brokers to bootstrap from. An item may hold several comma-separated addresses.").
+			Example([]string{"localhost:9092"}).
+			Example([]string{"foo:9092", "bar:9092"}).
+			Example([]string{"foo:9092,bar:9092"}),
+		service.NewStringField(FieldClientID).
+			Description("The client ID sent to the brokers with every request, shown in broker logs and quotas.").
+			Default("ferry").
+			Advanced(),
+		service.NewTLSToggledField(FieldTLS),
+		SASLField(),
+		service.NewDurationField(FieldMetadataMaxAge).
+			Description("The longest the client keeps cached cluster metadata before refreshing it, so new partitions and moved leaders are found.").
+			Default("5m").
+			Advanced(),
+		service.NewDurationField(FieldMetadataMinAge).
+			Description("The shortest time between two metadata refreshes. A refresh is triggered early by errors such as NOT_LEADER; lower this to recover faster from leadership changes at the cost of more metadata requests.").
+			Default("5s").
+			Advanced(),
+		service.NewDurationField(FieldDialTimeout).
+			Description("How long to wait for a TCP (and TLS) connection to a broker.").
+			Default("10s").
+			Advanced(),
+		service.NewDurationField(FieldRequestTimeout).
+			Description("Extra time allowed on top of a request's own timeout before the client gives up on a broker's answer and retries on a fresh connection.").
+			Default("10s").
+			Advanced(),
+	}
+}
+
+// SASLField is the `sasl` list: one or more mechanisms tried in order.
+func SASLField() *service.ConfigField {
+	return service.NewObjectListField(FieldSASL,
+		service.NewStringAnnotatedEnumField("mechanism", map[string]string{
+			MechPlain:       "Plain text authentication. Use it only over TLS.",
+			MechScramSHA256: "SCRAM authentication with SHA-256 (RFC 5802).",
+			MechScramSHA512: "SCRAM authentication with SHA-512 (RFC 5802).",
+			MechOAuthBearer: "OAuth bearer token authentication (KIP-255); the token is given in `token`.",
+		}).Description("The SASL mechanism."),
+		service.NewStringField("username").Description("The user name, for PLAIN and SCRAM.").Default(""),
+		service.NewStringField("password").Description("The password, for PLAIN and SCRAM.").Default("").Secret(),
+		service.NewStringField("token").Description("The bearer token, for OAUTHBEARER.").Default("").Secret(),
+		service.NewStringMapField("extensions").Description("Key/value pairs sent with an OAUTHBEARER token (KIP-342).").Optional(),
+	).
+		Description("SASL authentication. Several entries are tried in order until the brokers accept one.").
+		Optional().
+		Advanced().
+		Example([]any{map[string]any{"mechanism": "SCRAM-SHA-512", "username": "ferry", "password": "${KAFKA_PASSWORD}"}})
+}

@@ -1,0 +1,168 @@
+package kafkaconn
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// Config is the parsed connection section of a component.
+type Config struct {
+	SeedBrokers    []string
+	ClientID       string
+	TLS            *tls.Config // nil when TLS is off
+	SASL           []sasl.Mechanism
+	MetadataMaxAge time.Duration
+	MetadataMinAge time.Duration
+	DialTimeout    time.Duration
+	RequestTimeout time.Duration
+}
+
+// Parse reads the connection fields from conf. Every error names the field
+// it came from.
+func Parse(conf *service.ParsedConfig) (*Config, error) {
+	c := &Config{}
+	raw, err := conf.FieldStringList(FieldSeedBrokers)
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range raw {
+		for _, addr := range strings.Split(item, ",") {
+			if addr = strings.TrimSpace(addr); addr != "" {
+				if _, _, err := net.SplitHostPort(addr); err != nil {
+					return nil, fmt.Errorf("field %s: broker address %q: %w", FieldSeedBrokers, addr, err)
+				}
+				c.SeedBrokers = append(c.SeedBrokers, addr)
+			}
+		}
+	}
+	if len(c.SeedBrokers) == 0 {
+		return nil, fmt.Errorf("field %s: at least one broker address is required", FieldSeedBrokers)
+	}
+	if c.ClientID, err = conf.FieldString(FieldClientID); err != nil {
+		return nil, err
+	}
+	tlsConf, tlsOn, err := conf.FieldTLSToggled(FieldTLS)
+	if err != nil {
+		return nil, err
+	}
+	if tlsOn {
+		c.TLS = tlsConf
+	}
+	if c.SASL, err = parseSASL(conf); err != nil {
+		return nil, err
+	}
+	for _, d := range []struct {
+		field string
+		dst   *time.Duration
+	}{
+		{FieldMetadataMaxAge, &c.MetadataMaxAge},
+		{FieldMetadataMinAge, &c.MetadataMinAge},
+		{FieldDialTimeout, &c.DialTimeout},
+		{FieldRequestTimeout, &c.RequestTimeout},
+	} {
+		if *d.dst, err = conf.FieldDuration(d.field); err != nil {
+			return nil, err
+		}
+		if *d.dst <= 0 {
+			return nil, fmt.Errorf("field %s: must be positive, got %v", d.field, *d.dst)
+		}
+	}
+	return c, nil
+}
+
+func parseSASL(conf *service.ParsedConfig) ([]sasl.Mechanism, error) {
+	if !conf.Contains(FieldSASL) {
+		return nil, nil
+	}
+	entries, err := conf.FieldObjectList(FieldSASL)
+	if err != nil {
+		return nil, err
+	}
+	var mechs []sasl.Mechanism
+	for i, e := range entries {
+		field := fmt.Sprintf("%s[%d]", FieldSASL, i)
+		mech, err := e.FieldString("mechanism")
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", field, err)
+		}
+		user, _ := e.FieldString("username")
+		pass, _ := e.FieldString("password")
+		token, _ := e.FieldString("token")
+		switch mech {
+		case MechPlain, MechScramSHA256, MechScramSHA512:
+			if user == "" {
+				return nil, fmt.Errorf("field %s.username: required for mechanism %s", field, mech)
+			}
+		case MechOAuthBearer:
+			if token == "" {
+				return nil, fmt.Errorf("field %s.token: required for mechanism %s", field, mech)
+			}
+		}
+		switch mech {
+		case MechPlain:
+			mechs = append(mechs, plain.Auth{User: user, Pass: pass}.AsMechanism())
+		case MechScramSHA256:
+			mechs = append(mechs, scram.Auth{User: user, Pass: pass}.AsSha256Mechanism())
+		case MechScramSHA512:
+			mechs = append(mechs, scram.Auth{User: user, Pass: pass}.AsSha512Mechanism())
+		case MechOAuthBearer:
+			var ext map[string]string
+			if e.Contains("extensions") {
+				if ext, err = e.FieldStringMap("extensions"); err != nil {
+					return nil, fmt.Errorf("field %s.extensions: %w", field, err)
+				}
+			}
+			mechs = append(mechs, oauth.Auth{Token: token, Extensions: ext}.AsMechanism())
+		default:
+			return nil, fmt.Errorf("field %s.mechanism: unsupported mechanism %q", field, mech)
+		}
+	}
+	return mechs, nil
+}
+
+// Opts turns the connection config into franz-go client options.
+func (c *Config) Opts() []kgo.Opt {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(c.SeedBrokers...),
+		kgo.ClientID(c.ClientID),
+		kgo.MetadataMaxAge(c.MetadataMaxAge),
+		kgo.MetadataMinAge(c.MetadataMinAge),
+		kgo.DialTimeout(c.DialTimeout),
+		kgo.RequestTimeoutOverhead(c.RequestTimeout),
+	}
+	if c.TLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
+	}
+	if len(c.SASL) > 0 {
+		opts = append(opts, kgo.SASL(c.SASL...))
+	}
+	return opts
+}
+
+// Ping checks that the cluster answers, with authentication, within the
+// dial timeout (at least a few seconds), so that a wrong address, a TLS
+// mismatch or bad credentials fail Connect with the cause instead of
+// hanging until the first record times out.
+func (c *Config) Ping(ctx context.Context, cl *kgo.Client) error {
+	wait := c.DialTimeout
+	if wait < 5*time.Second {
+		wait = 5 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if err := cl.Ping(ctx); err != nil {
+		return fmt.Errorf("cannot reach Kafka at %s: %w", strings.Join(c.SeedBrokers, ","), err)
+	}
+	return nil
+}

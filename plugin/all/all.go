@@ -1,0 +1,10 @@
+// Package all registers every Ferry component with Benthos. A custom
+// Benthos or Redpanda Connect build adds Ferry with one blank import:
+//
+//	import _ "github.com/ferry-connect/ferry/plugin/all"
+package all
+
+import (
+	// kafka_sink
+	_ "github.com/ferry-connect/ferry/plugin/output"
+)

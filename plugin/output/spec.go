@@ -1,0 +1,212 @@
+// Package output is the kafka_sink output: a thin Benthos adapter over
+// franz-go's producer, Ferry's serializers (serde) and its delivery ledger
+// (internal/accounting). Importing the package registers the output.
+package output
+
+import (
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/ferry-connect/ferry/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/internal/serdefield"
+)
+
+// Name is the component name used in configs.
+const Name = "kafka_sink"
+
+// Field names, shared by the spec, the parser and error messages.
+const (
+	fieldTopic              = "topic"
+	fieldKey                = "key"
+	fieldKeyField           = "key_field"
+	fieldPartition          = "partition"
+	fieldPartitioner        = "partitioner"
+	fieldMetadata           = "metadata"
+	fieldHeaders            = "headers"
+	fieldTimestampMs        = "timestamp_ms"
+	fieldKeySerializer      = "key_serializer"
+	fieldValueSerializer    = "value_serializer"
+	fieldAcks               = "acks"
+	fieldIdempotentWrite    = "idempotent_write"
+	fieldCompression        = "compression"
+	fieldLinger             = "linger"
+	fieldMaxMessageBytes    = "max_message_bytes"
+	fieldMaxBufferedRecords = "max_buffered_records"
+	fieldTimeout            = "timeout"
+	fieldAutoTopicCreation  = "allow_auto_topic_creation"
+	fieldBatching           = "batching"
+)
+
+// Partitioner names. murmur2_hash is kafka_franz's name for the Java
+// client's default; murmur2 is accepted as a shorter alias.
+const (
+	partMurmur2Hash = "murmur2_hash"
+	partMurmur2     = "murmur2"
+	partRoundRobin  = "round_robin"
+	partLeastBackup = "least_backup"
+	partManual      = "manual"
+)
+
+// lintRule rejects the combinations that can never work, so they fail at
+// `connect lint` rather than at the first record.
+const lintRule = `
+let has_key = this.key.or("") != ""
+let has_key_field = this.key_field.or("") != ""
+let manual = this.partitioner.or("murmur2_hash") == "manual"
+let has_partition = this.partition.or("") != ""
+let idempotent = this.idempotent_write.or(true)
+let acks = this.acks.or("all")
+root = [
+  if $has_key && $has_key_field { "fields key and key_field are mutually exclusive: set one of them" } else { null },
+  if $has_partition && !$manual { "field partition requires partitioner: manual" } else { null },
+  if $manual && !$has_partition { "partitioner: manual requires field partition" } else { null },
+  if $idempotent && $acks != "all" { "idempotent_write requires acks: all (got acks: %v); set idempotent_write: false to use weaker acks".format($acks) } else { null },
+].filter(e -> e != null)
+`
+
+// Spec is the kafka_sink configuration spec.
+func Spec() *service.ConfigSpec {
+	spec := service.NewConfigSpec().
+		Stable().
+		Categories("Services").
+		Summary("Writes messages to Kafka with per-record delivery accounting: keys extracted per batch, pluggable serializers, and only the records that failed returned to the pipeline.").
+		Description(`
+Every message of a batch becomes one Kafka record. The whole batch is produced, then every delivery is awaited, and each record ends with exactly one outcome:
+
+- ` + "`delivered`" + `: the broker acknowledged it (with ` + "`acks`" + ` as configured);
+- ` + "`nacked`" + `: it failed, and only it is returned to the pipeline as part of a batch error, so the pipeline retries just the failed records and ` + "`fallback`" + `, ` + "`switch`" + ` and ` + "`reject_errored`" + ` see exactly them. A delivered record is never sent again by Ferry.
+
+A broker limits the size of the record *batch* it accepts (` + "`message.max.bytes`" + `). When a batch is rejected as too large, the records that shared it are produced again one at a time, so only a record that is too large on its own is failed.
+
+When the cluster cannot be reached at all the output reports itself disconnected and the pipeline reconnects before retrying.
+
+### Delivery guarantees
+
+At-least-once across pipeline retries. Records of one batch to one partition keep their order when they are delivered together; a retried record is written after those that succeeded, so use ` + "`max_in_flight: 1`" + ` and ` + "`idempotent_write: true`" + ` (the default) where order across failures matters.
+
+### Metrics
+
+- ` + "`kafka_sink_records{outcome}`" + `: records by outcome (` + "`delivered`, `dead_lettered`, `nacked`" + `).
+- ` + "`kafka_sink_errors{stage,reason}`" + `: record errors by stage (` + "`SERIALIZE`, `PRODUCE`" + `) and reason (the Kafka error code in lower case, or a Ferry reason such as ` + "`invalid_topic`" + `).
+- ` + "`kafka_sink_null_keys`" + `: records written with a null key although ` + "`key`" + ` or ` + "`key_field`" + ` is set.
+
+On close the output logs one line: ` + "`kafka_sink summary: attempted=… delivered=… dead_lettered=… nacked=…`" + `.
+`).
+		Fields(kafkaconn.Fields()...).
+		Fields(
+			service.NewInterpolatedStringField(fieldTopic).
+				Description("The topic to write each message to, evaluated per message. A topic name that Kafka would refuse (empty, over 249 characters, or with characters other than letters, digits, `.`, `_` and `-`) fails that record only."),
+			service.NewInterpolatedStringField(fieldKey).
+				Description("The record key, evaluated per message. An empty result writes a null key and counts it in `kafka_sink_null_keys`. Exclusive with `key_field`.").
+				Example("${! @customer_id }").
+				Example(`${! json("order.id") }`).
+				Optional(),
+			service.NewStringField(fieldKeyField).
+				Description("A dotted path into the structured (JSON) message whose value becomes the key, for example `customer.id` or `items.0.sku`. A missing or null value writes a null key and counts it in `kafka_sink_null_keys`; a message that is not JSON fails that record. String values are used as they are; other values as their JSON text. Exclusive with `key`.").
+				Example("customer_id").
+				Optional(),
+			service.NewStringAnnotatedEnumField(fieldPartitioner, map[string]string{
+				partMurmur2Hash: "Kafka's default: the murmur2 hash of the key modulo the partition count, byte-compatible with the Java client, so keyed records land where a Java producer would put them. Records with a null key are spread with sticky batching.",
+				partMurmur2:     "Alias of `murmur2_hash`.",
+				partRoundRobin:  "Each record goes to the next partition in turn, whatever its key.",
+				partLeastBackup: "Each record goes to the partition with the fewest records buffered, whatever its key. Good throughput when keys do not matter.",
+				partManual:      "Each record goes to the partition given by `partition`.",
+			}).
+				Description("How records are assigned to partitions.").
+				Default(partMurmur2Hash).
+				Advanced(),
+			service.NewInterpolatedStringField(fieldPartition).
+				Description("The partition to write each message to, with `partitioner: manual`. A result that is not a non-negative integer fails that record.").
+				Example(`${! meta("partition") }`).
+				Optional().
+				Advanced(),
+			service.NewMetadataFilterField(fieldMetadata).
+				Description("Which metadata keys become record headers. By default none do.").
+				Optional(),
+			service.NewInterpolatedStringMapField(fieldHeaders).
+				Description("Record headers to add, each evaluated per message. They come after headers from `metadata`.").
+				Example(map[string]any{"source": "ferry", "trace_id": "${! @trace_id }"}).
+				Optional(),
+			service.NewInterpolatedStringField(fieldTimestampMs).
+				Description("The record timestamp in milliseconds since the Unix epoch, evaluated per message. By default the time of producing. A result that is not an integer fails that record.").
+				Example(`${! timestamp_unix_milli() }`).
+				Example(`${! json("created_at").ts_parse("2006-01-02T15:04:05Z07:00").ts_unix_milli() }`).
+				Optional().
+				Advanced(),
+			serdefield.Spec(fieldKeySerializer, "string", "How the key is encoded."),
+			serdefield.Spec(fieldValueSerializer, "bytes", "How the value (the message) is encoded."),
+			service.NewStringAnnotatedEnumField(fieldAcks, map[string]string{
+				"all":    "Every in-sync replica must have the record (Kafka's `acks=all`, `-1`). Required by `idempotent_write`.",
+				"leader": "Only the partition leader must have the record (`acks=1`).",
+				"none":   "No acknowledgement is awaited (`acks=0`): records can be lost without any error.",
+			}).
+				Description("How many replicas must acknowledge a record before it counts as delivered.").
+				Default("all").
+				Advanced(),
+			service.NewBoolField(fieldIdempotentWrite).
+				Description("Write with an idempotent producer, so the broker drops duplicates caused by the client's own retries and keeps per-partition order. Requires `acks: all`; the principal needs the IDEMPOTENT_WRITE permission on clusters older than Kafka 2.8.").
+				Default(true).
+				Advanced(),
+			service.NewStringEnumField(fieldCompression, "none", "gzip", "snappy", "lz4", "zstd").
+				Description("The compression codec for record batches.").
+				Default("snappy").
+				Advanced(),
+			service.NewDurationField(fieldLinger).
+				Description("How long the client waits for more records before sending a partition's batch. The output already waits for whole pipeline batches, so a longer linger mostly adds latency; use `batching` to group records.").
+				Default("0s").
+				Advanced(),
+			service.NewStringField(fieldMaxMessageBytes).
+				Description("The largest record batch the client builds, before compression (Kafka's `max.message.bytes`). A single record larger than this fails on its own. Keep it at or below the broker's and topic's `message.max.bytes`. Accepts byte counts such as `1000000`, `1MB` or `1MiB`.").
+				Default("1MB").
+				Advanced(),
+			service.NewIntField(fieldMaxBufferedRecords).
+				Description("The most records the client holds waiting for delivery; producing blocks beyond it, which back-pressures the pipeline.").
+				Default(10000).
+				Advanced(),
+			service.NewDurationField(fieldTimeout).
+				Description("How long a record may wait for delivery, retries included, before it fails and is returned to the pipeline. With `idempotent_write` a record already sent is only failed once the broker has answered, so no duplicate is created.").
+				Default("10s").
+				Advanced(),
+			service.NewBoolField(fieldAutoTopicCreation).
+				Description("Ask the brokers to create a topic that does not exist (they do so only if their `auto.create.topics.enable` allows it). When off, records for a missing topic fail with UNKNOWN_TOPIC_OR_PARTITION.").
+				Default(true).
+				Advanced(),
+			service.NewOutputMaxInFlightField().Default(64),
+			service.NewBatchPolicyField(fieldBatching),
+		).
+		LintRule(lintRule).
+		Example("Keyed JSON",
+			"Write JSON orders keyed by customer, so every order of a customer lands on the same partition in order.",
+			`
+output:
+  kafka_sink:
+    seed_brokers: [ localhost:9092 ]
+    topic: orders
+    key_field: customer_id
+    value_serializer:
+      type: json
+    batching:
+      count: 1000
+      period: 50ms
+`).
+		Example("Routed by metadata, with headers",
+			"Write each message to a topic named in its metadata, copying selected metadata into headers and stamping the event time.",
+			`
+output:
+  kafka_sink:
+    seed_brokers: [ broker-1:9092, broker-2:9092 ]
+    topic: 'events.${! @event_type }'
+    key: '${! @tenant }'
+    metadata:
+      include_prefixes: [ trace_ ]
+    headers:
+      source: ferry
+    timestamp_ms: '${! json("ts_ms") }'
+    tls:
+      enabled: true
+    sasl:
+      - mechanism: SCRAM-SHA-512
+        username: ferry
+        password: '${KAFKA_PASSWORD}'
+`)
+	return spec
+}

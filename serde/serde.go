@@ -1,0 +1,136 @@
+// Package serde turns message payloads into Kafka record bytes and back.
+//
+// It is the serializer layer shared by every Ferry component: the kafka_sink
+// output encodes keys and values with it, the kafka_source input decodes
+// them, and the serialize/deserialize processors expose it to pipelines.
+// The package does not import Benthos, so a Go program can use the same
+// codecs without running a pipeline, and a Go user can add a codec with
+// Register that YAML configs then name with `type:`.
+package serde
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Target says what a payload is being encoded for. Schema-aware codecs use
+// it to pick a subject (for example `<topic>-value`); simple codecs ignore
+// it.
+type Target struct {
+	// Topic is the Kafka topic the record is written to or read from.
+	Topic string
+	// Key is true when the payload is a record key rather than its value.
+	Key bool
+}
+
+// Serializer encodes one payload into the bytes written to Kafka.
+//
+// Implementations must be safe for concurrent use: a sink serializes the
+// records of several batches at once.
+type Serializer interface {
+	Serialize(ctx context.Context, t Target, payload []byte) ([]byte, error)
+}
+
+// Deserializer decodes the bytes of a Kafka record key or value into the
+// payload a pipeline works with. Implementations must be safe for
+// concurrent use.
+type Deserializer interface {
+	Deserialize(ctx context.Context, t Target, data []byte) ([]byte, error)
+}
+
+// Codec is a named serializer and deserializer pair built from a Config.
+type Codec interface {
+	Serializer
+	Deserializer
+}
+
+// JSONInput is implemented by codecs whose Serialize expects a JSON
+// document (json, and the Avro codecs that map JSON onto a schema). Callers
+// that extract a value from a structured message, such as kafka_sink's
+// key_field, hand such codecs the JSON text of the value (a string becomes
+// "\"abc\"") and hand every other codec the bare text (abc).
+type JSONInput interface {
+	TakesJSON() bool
+}
+
+// TakesJSON reports whether c wants JSON input (see JSONInput).
+func TakesJSON(c Codec) bool {
+	j, ok := c.(JSONInput)
+	return ok && j.TakesJSON()
+}
+
+// Config selects and configures a codec. Fields a codec does not use are
+// ignored by it; Options carries the settings of codecs registered from Go.
+type Config struct {
+	// Type is the registered name of the codec: bytes, string, json, or a
+	// name given to Register.
+	Type string
+	// Options holds codec-specific settings, for codecs added with
+	// Register. Built-in codecs read their own typed fields instead.
+	Options map[string]any
+}
+
+// Factory builds a codec from its configuration. It is called once per
+// component, at construction, so it may do expensive work such as parsing
+// a schema.
+type Factory func(Config) (Codec, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Factory{}
+)
+
+// Register makes a codec available under name, so that configs can select
+// it with `type: <name>`. It returns an error if the name is empty or taken:
+// the built-in names cannot be replaced.
+func Register(name string, f Factory) error {
+	if name == "" {
+		return fmt.Errorf("serde: register: empty codec name")
+	}
+	if f == nil {
+		return fmt.Errorf("serde: register %q: nil factory", name)
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, exists := registry[name]; exists {
+		return fmt.Errorf("serde: register %q: a codec with this name already exists", name)
+	}
+	registry[name] = f
+	return nil
+}
+
+// MustRegister is Register for package init functions: it panics on error.
+func MustRegister(name string, f Factory) {
+	if err := Register(name, f); err != nil {
+		panic(err)
+	}
+}
+
+// Types lists the registered codec names, sorted.
+func Types() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the codec that c.Type names.
+func New(c Config) (Codec, error) {
+	registryMu.RLock()
+	f, ok := registry[c.Type]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown serializer type %q (registered: %v)", c.Type, Types())
+	}
+	codec, err := f(c)
+	if err != nil {
+		return nil, fmt.Errorf("serializer type %q: %w", c.Type, err)
+	}
+	return codec, nil
+}
