@@ -36,6 +36,11 @@ type sinkConfig struct {
 
 	producerOpts []kgo.Opt
 	maxMsgBytes  int32
+	// timeout bounds each WriteBatch. It is applied through the produce
+	// context rather than kgo.RecordDeliveryTimeout, which measures from
+	// the record's timestamp and would fail at once every record given an
+	// old timestamp_ms.
+	timeout time.Duration
 }
 
 type headerSpec struct {
@@ -208,7 +213,8 @@ func (c *sinkConfig) parseProducer(conf *service.ParsedConfig) ([]kgo.Opt, error
 	if timeout < time.Second {
 		return nil, fmt.Errorf("field %s: must be at least 1s, got %v", fieldTimeout, timeout)
 	}
-	opts = append(opts, kgo.RecordDeliveryTimeout(timeout), kgo.ProduceRequestTimeout(timeout))
+	c.timeout = timeout
+	opts = append(opts, kgo.ProduceRequestTimeout(timeout))
 
 	autoCreate, err := conf.FieldBool(fieldAutoTopicCreation)
 	if err != nil {

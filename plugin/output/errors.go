@@ -61,7 +61,11 @@ func classify(err error) classified {
 		}
 	case errors.Is(err, kgo.ErrRecordTimeout):
 		c.reason, c.connectivity = "record_timeout", isNetErr(err) || !strings.Contains(err.Error(), "last err")
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
+		// The record outlived `timeout`: the cluster was slow or out of
+		// reach. settle pings before calling it a disconnection.
+		c.reason, c.connectivity = "timeout", true
+	case errors.Is(err, context.Canceled):
 		c.reason = "canceled"
 	case errors.Is(err, kgo.ErrClientClosed):
 		c.reason, c.connectivity = "client_closed", true

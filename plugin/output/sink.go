@@ -108,8 +108,10 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 			errs[i] = e
 		}
 	}
-	produceAll(ctx, cl, recs, errs)
-	s.isolateTooLarge(ctx, recs, errs)
+	pctx, cancel := context.WithTimeout(ctx, s.conf.timeout)
+	defer cancel()
+	produceAll(pctx, cl, recs, errs)
+	s.isolateTooLarge(pctx, recs, errs)
 	return s.settle(ctx, cl, batch, recs, errs)
 }
 

@@ -163,7 +163,7 @@ On close the output logs one line: ` + "`kafka_sink summary: attempted=… deliv
 				Default(10000).
 				Advanced(),
 			service.NewDurationField(fieldTimeout).
-				Description("How long a record may wait for delivery, retries included, before it fails and is returned to the pipeline. With `idempotent_write` a record already sent is only failed once the broker has answered, so no duplicate is created.").
+				Description("How long the output waits for the records of one batch, retries included. Records not delivered by then fail and are returned to the pipeline. With `idempotent_write` a record already sent is failed only once the broker has answered, so no duplicate is created.").
 				Default("10s").
 				Advanced(),
 			service.NewBoolField(fieldAutoTopicCreation).
