@@ -110,27 +110,73 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 	}
 	pctx, cancel := context.WithTimeout(ctx, s.conf.timeout)
 	defer cancel()
-	produceAll(pctx, cl, recs, errs)
-	s.isolateTooLarge(pctx, recs, errs)
+	if produceAll(pctx, cl, recs, errs, s.conf.timeout) {
+		s.isolateTooLarge(pctx, recs, errs)
+	} else {
+		// The cluster has not answered for twice the timeout and the
+		// client held records whose fate it cannot know (sent, never
+		// answered). produceAll closed the client to fail them: they are
+		// nacked for the host to retry (a retry may duplicate a record
+		// the broker did write: at-least-once), records already
+		// delivered stay delivered, and Connect builds a fresh client.
+		s.log.Warnf("%s: no answer from the cluster for %v with records in flight; reconnecting. Records whose delivery is unknown are retried and may be written twice", Name, 2*s.conf.timeout)
+		s.forgetClient(cl)
+	}
 	return s.settle(ctx, cl, batch, recs, errs)
+}
+
+// forgetClient drops cl, already closed, unless Connect replaced it.
+func (s *sink) forgetClient(cl *kgo.Client) {
+	s.mu.Lock()
+	if s.client == cl {
+		s.client = nil
+	}
+	s.mu.Unlock()
 }
 
 // produceAll produces every non-nil record and waits for all of them. Each
 // promise writes only its own index of errs, so no lock is needed, and
-// wg.Wait orders those writes before the caller reads them.
-func produceAll(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, errs []error) {
-	var wg sync.WaitGroup
+// waiting for every promise orders those writes before the caller reads
+// them.
+//
+// The context fails every record that can be failed safely once it ends.
+// An idempotent producer never fails a record it sent without an answer
+// (doing so could reorder or duplicate it), so such records can outlive the
+// context; produceAll waits for them up to grace past the context's end.
+// If they are still unresolved it closes the client, which fails them, and
+// returns false.
+func produceAll(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, errs []error, grace time.Duration) bool {
+	var pending sync.WaitGroup
 	for i, r := range recs {
 		if r == nil {
 			continue
 		}
-		wg.Add(1)
+		pending.Add(1)
 		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			errs[i] = err
-			wg.Done()
+			pending.Done()
 		})
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		pending.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+	}
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return true
+	case <-timer.C:
+		cl.Close()
+		<-done
+		return false
+	}
 }
 
 // isolateTooLarge gives every record refused as MESSAGE_TOO_LARGE a second
