@@ -3,9 +3,12 @@ package kafkaconn
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -162,7 +165,31 @@ func (c *Config) Ping(ctx context.Context, cl *kgo.Client) error {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	if err := cl.Ping(ctx); err != nil {
-		return fmt.Errorf("cannot reach Kafka at %s: %w", strings.Join(c.SeedBrokers, ","), err)
+		return fmt.Errorf("cannot reach Kafka at %s: %w%s", strings.Join(c.SeedBrokers, ","), err, c.hint(err))
 	}
 	return nil
+}
+
+// hint explains an error that names no cause. A broker closes the
+// connection without an answer when a login fails (some brokers, and
+// kfake, do not send SASL_AUTHENTICATION_FAILED) or when a plain-text
+// client talks to a TLS listener; say which settings to check.
+func (c *Config) hint(err error) string {
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, syscall.ECONNRESET) {
+		return ""
+	}
+	var checks []string
+	if len(c.SASL) > 0 {
+		var mechs []string
+		for _, m := range c.SASL {
+			mechs = append(mechs, m.Name())
+		}
+		checks = append(checks, fmt.Sprintf("the SASL mechanism (%s) and credentials in field %s", strings.Join(mechs, ", "), FieldSASL))
+	} else {
+		checks = append(checks, fmt.Sprintf("whether the brokers require SASL (field %s)", FieldSASL))
+	}
+	if c.TLS == nil {
+		checks = append(checks, fmt.Sprintf("whether the listener requires TLS (field %s)", FieldTLS))
+	}
+	return " (the broker closed the connection without an answer: check " + strings.Join(checks, " and ") + ")"
 }

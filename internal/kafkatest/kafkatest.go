@@ -5,6 +5,7 @@ package kafkatest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -35,9 +36,18 @@ func ReadAll(t testing.TB, c *kfake.Cluster, topic string, opts ...kgo.Opt) []*k
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, opts...)...)
+	recs, err := Read(ctx, c.ListenAddrs(), topic, opts...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return recs
+}
+
+// Read is ReadAll for callers without a testing.TB.
+func Read(ctx context.Context, brokers []string, topic string, opts ...kgo.Opt) ([]*kgo.Record, error) {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	if err != nil {
+		return nil, err
 	}
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
@@ -45,7 +55,7 @@ func ReadAll(t testing.TB, c *kfake.Cluster, topic string, opts ...kgo.Opt) []*k
 		err = ends.Error()
 	}
 	if err != nil {
-		t.Fatalf("end offsets of %s: %v", topic, err)
+		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)
 	}
 	want := map[int32]int64{}
 	start := map[int32]kgo.Offset{}
@@ -62,9 +72,13 @@ func ReadAll(t testing.TB, c *kfake.Cluster, topic string, opts ...kgo.Opt) []*k
 	for len(want) > 0 {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			t.Fatalf("reading %s: %v (still waiting for %v)", topic, ctx.Err(), want)
+			return nil, fmt.Errorf("reading %s: %w (still waiting for %v)", topic, ctx.Err(), want)
 		}
-		fs.EachError(func(_ string, p int32, err error) { t.Fatalf("reading %s/%d: %v", topic, p, err) })
+		var ferr error
+		fs.EachError(func(_ string, p int32, err error) { ferr = fmt.Errorf("reading %s/%d: %w", topic, p, err) })
+		if ferr != nil {
+			return nil, ferr
+		}
 		fs.EachRecord(func(r *kgo.Record) {
 			if end, ok := want[r.Partition]; ok {
 				byPart[r.Partition] = append(byPart[r.Partition], r)
@@ -79,7 +93,7 @@ func ReadAll(t testing.TB, c *kfake.Cluster, topic string, opts ...kgo.Opt) []*k
 		out = append(out, byPart[p]...)
 		delete(byPart, p)
 	}
-	return out
+	return out, nil
 }
 
 // RunStream builds the pipeline from yaml in env (nil: the global

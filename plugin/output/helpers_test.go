@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 )
 
 // newTestSink builds and connects a kafka_sink from a YAML config body.
@@ -103,4 +105,8 @@ func murmur2(data []byte) int32 {
 // toPositive(murmur2(key)) % numPartitions.
 func javaPartition(key []byte, partitions int32) int32 {
 	return (murmur2(key) & 0x7fffffff) % partitions
+}
+
+func kafkaSASL(user, pass string) []kgo.Opt {
+	return []kgo.Opt{kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism())}
 }
