@@ -96,8 +96,8 @@ func (c metric) Incr(n int64) {
 }
 
 func (c metric) IncrFloat64(f float64) { c.Incr(int64(f)) }
-func (c metric) Decr(n int64)         { c.Incr(-n) }
-func (c metric) Timing(int64)         {}
+func (c metric) Decr(n int64)          { c.Incr(-n) }
+func (c metric) Timing(int64)          {}
 
 func (c metric) Set(v int64) {
 	c.m.mu.Lock()

@@ -3,6 +3,7 @@ package output
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,5 +203,40 @@ timestamp_ms: '${! @ts.or("1700000000000") }'
 	recs := kafkatest.ReadAll(t, c, "t")
 	if len(recs) != 2 || string(recs[0].Value) != "a" || recs[0].Partition != 0 || string(recs[1].Value) != "d" || recs[1].Partition != 1 {
 		t.Fatalf("topic holds %d records: %v", len(recs), recs)
+	}
+}
+
+// A value the serializer refuses fails that record only (stage SERIALIZE);
+// a json key serializer gets key_field values as JSON text.
+func TestSerializerFailureAndJSONKeys(t *testing.T) {
+	c := kafkatest.Cluster(t, kfake.SeedTopics(1, "t"))
+	s := newTestSink(t, fmt.Sprintf(`
+seed_brokers: [ %s ]
+topic: t
+key_field: id
+key_serializer:
+  type: json
+value_serializer:
+  type: json
+`, kafkatest.Brokers(c)))
+	batch := service.MessageBatch{
+		msg(`{"id":"a","v":1}`),
+		msg(`{"id":7,"v":2}`),
+		msg(`not json at all`),
+		msg(`{"id":{"x":1},"v":3}`),
+	}
+	failed, err := write(t, s, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[2] == nil || !strings.Contains(failed[2].Error(), "SERIALIZE") {
+		t.Fatalf("failed = %v, want only index 2 at SERIALIZE", failed)
+	}
+	var keys []string
+	for _, r := range kafkatest.ReadAll(t, c, "t") {
+		keys = append(keys, string(r.Key))
+	}
+	if fmt.Sprint(keys) != `["a" 7 {"x":1}]` {
+		t.Errorf("keys %v", keys)
 	}
 }

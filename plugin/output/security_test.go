@@ -14,7 +14,7 @@ import (
 )
 
 // connectErr builds a sink and returns what Connect says, bounded in time.
-func connectErr(t *testing.T, yaml string) (error, time.Duration) {
+func connectErr(t *testing.T, yaml string) (time.Duration, error) {
 	t.Helper()
 	pc, err := Spec().ParseYAML(yaml, nil)
 	if err != nil {
@@ -29,7 +29,7 @@ func connectErr(t *testing.T, yaml string) (error, time.Duration) {
 	defer cancel()
 	start := time.Now()
 	err = s.Connect(ctx)
-	return err, time.Since(start)
+	return time.Since(start), err
 }
 
 func TestSASLMechanisms(t *testing.T) {
@@ -59,7 +59,7 @@ sasl:
 				t.Fatalf("write: %v %v", err, failed)
 			}
 
-			err, took := connectErr(t, fmt.Sprintf(conf, "wrong-password"))
+			took, err := connectErr(t, fmt.Sprintf(conf, "wrong-password"))
 			if err == nil {
 				t.Fatal("connected with a wrong password")
 			}
@@ -104,7 +104,7 @@ tls:
 	}
 
 	// Without our CA the broker's certificate is not trusted.
-	err, took := connectErr(t, fmt.Sprintf(`
+	took, err := connectErr(t, fmt.Sprintf(`
 seed_brokers: [ %s ]
 topic: secure
 tls:
@@ -118,7 +118,7 @@ dial_timeout: 2s
 		t.Errorf("untrusted certificate took %v to report", took)
 	}
 	// Plain text against a TLS listener fails too, without hanging.
-	err, took = connectErr(t, fmt.Sprintf("seed_brokers: [ %s ]\ntopic: secure\ndial_timeout: 2s\n", kafkatest.Brokers(c)))
+	took, err = connectErr(t, fmt.Sprintf("seed_brokers: [ %s ]\ntopic: secure\ndial_timeout: 2s\n", kafkatest.Brokers(c)))
 	if err == nil || took > 15*time.Second {
 		t.Errorf("plain text to a TLS broker: err=%v after %v", err, took)
 	}

@@ -72,24 +72,24 @@ func Spec() *service.ConfigSpec {
 		Description(`
 Every message of a batch becomes one Kafka record. The whole batch is produced, then every delivery is awaited, and each record ends with exactly one outcome:
 
-- ` + "`delivered`" + `: the broker acknowledged it (with ` + "`acks`" + ` as configured);
-- ` + "`nacked`" + `: it failed, and only it is returned to the pipeline as part of a batch error, so the pipeline retries just the failed records and ` + "`fallback`" + `, ` + "`switch`" + ` and ` + "`reject_errored`" + ` see exactly them. A delivered record is never sent again by Ferry.
+- `+"`delivered`"+`: the broker acknowledged it (with `+"`acks`"+` as configured);
+- `+"`nacked`"+`: it failed, and only it is returned to the pipeline as part of a batch error, so the pipeline retries just the failed records and `+"`fallback`"+`, `+"`switch`"+` and `+"`reject_errored`"+` see exactly them. A delivered record is never sent again by Ferry.
 
-A broker limits the size of the record *batch* it accepts (` + "`message.max.bytes`" + `). When a batch is rejected as too large, the records that shared it are produced again one at a time, so only a record that is too large on its own is failed.
+A broker limits the size of the record *batch* it accepts (`+"`message.max.bytes`"+`). When a batch is rejected as too large, the records that shared it are produced again one at a time, so only a record that is too large on its own is failed.
 
 When the cluster cannot be reached at all the output reports itself disconnected and the pipeline reconnects before retrying.
 
 ### Delivery guarantees
 
-At-least-once across pipeline retries. Records of one batch to one partition keep their order when they are delivered together; a retried record is written after those that succeeded, so use ` + "`max_in_flight: 1`" + ` and ` + "`idempotent_write: true`" + ` (the default) where order across failures matters.
+At-least-once across pipeline retries. Records of one batch to one partition keep their order when they are delivered together; a retried record is written after those that succeeded, so use `+"`max_in_flight: 1`"+` and `+"`idempotent_write: true`"+` (the default) where order across failures matters.
 
 ### Metrics
 
-- ` + "`kafka_sink_records{outcome}`" + `: records by outcome (` + "`delivered`, `dead_lettered`, `nacked`" + `).
-- ` + "`kafka_sink_errors{stage,reason}`" + `: record errors by stage (` + "`SERIALIZE`, `PRODUCE`" + `) and reason (the Kafka error code in lower case, or a Ferry reason such as ` + "`invalid_topic`" + `).
-- ` + "`kafka_sink_null_keys`" + `: records written with a null key although ` + "`key`" + ` or ` + "`key_field`" + ` is set.
+- `+"`kafka_sink_records{outcome}`"+`: records by outcome (`+"`delivered`, `dead_lettered`, `nacked`"+`).
+- `+"`kafka_sink_errors{stage,reason}`"+`: record errors by stage (`+"`SERIALIZE`, `PRODUCE`"+`) and reason (the Kafka error code in lower case, or a Ferry reason such as `+"`invalid_topic`"+`).
+- `+"`kafka_sink_null_keys`"+`: records written with a null key although `+"`key`"+` or `+"`key_field`"+` is set.
 
-On close the output logs one line: ` + "`kafka_sink summary: attempted=… delivered=… dead_lettered=… nacked=…`" + `.
+On close the output logs one line: `+"`kafka_sink summary: attempted=… delivered=… dead_lettered=… nacked=…`"+`.
 `).
 		Fields(kafkaconn.Fields()...).
 		Fields(

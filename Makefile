@@ -1,0 +1,60 @@
+# Ferry: Kafka components for Benthos / Redpanda Connect.
+#
+#   make demo   build, start `connect dev`, run the quickstart, count the topic
+#   make test   vet, staticcheck, and every test with the race detector
+#   make build  the connect binary in bin/
+#   make lint   gofmt, vet and staticcheck only
+#   make bench  Go benchmarks
+#   make docs   regenerate docs/components/ from the component specs
+
+GO          ?= go
+BIN         := bin/connect
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+DATE        := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS     := -X main.Version=$(VERSION) -X main.DateBuilt=$(DATE)
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEMO_PORT   ?= 19092
+DEMO_SR     ?= 18081
+
+.PHONY: all build test lint fmt-check vet staticcheck bench docs demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/connect
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+lint: fmt-check vet staticcheck
+
+test: lint
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+docs:
+	$(GO) test ./internal/docgen -run TestComponentDocsUpToDate -count=1 -update
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The demo uses its own ports so it does not collide with a broker already
+# on 9092; the broker is stopped however the pipeline ends.
+demo: build
+	@set -e; \
+	$(BIN) dev --port $(DEMO_PORT) --registry-port $(DEMO_SR) --topic orders:6 > bin/dev.log 2>&1 & dev=$$!; \
+	trap 'kill -TERM $$dev 2>/dev/null; wait $$dev 2>/dev/null || true' EXIT; \
+	for i in $$(seq 50); do grep -q "broker(s) at" bin/dev.log && break; sleep 0.1; done; \
+	cat bin/dev.log; \
+	echo "== running config/examples/quickstart.yaml"; \
+	KAFKA_BROKERS=127.0.0.1:$(DEMO_PORT) $(BIN) run config/examples/quickstart.yaml; \
+	echo "== records per partition in topic orders"; \
+	$(BIN) dev count --brokers 127.0.0.1:$(DEMO_PORT) orders
+
+clean:
+	rm -rf bin

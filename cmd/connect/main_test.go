@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ferry-connect/ferry/internal/kafkatest"
+)
+
+// bin is the connect binary built once for these tests, as a user builds
+// it (with the version stamped by the linker).
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ferry-connect-test")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "connect")
+	build := exec.Command("go", "build", "-ldflags", "-X main.Version=v9.9.9-test -X main.DateBuilt=2026-01-01", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building connect:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// run executes the binary and returns its combined output and exit code.
+func run(t *testing.T, env []string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %v: %v", args, err)
+	}
+	return string(out), code
+}
+
+func TestVersionAndSubcommands(t *testing.T) {
+	out, code := run(t, nil, "--version")
+	if code != 0 || !strings.Contains(out, "v9.9.9-test") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+	for _, sub := range []string{"run", "lint", "list", "echo", "test", "blobl", "streams", "dev", "dev count"} {
+		out, code := run(t, nil, append(strings.Fields(sub), "--help")...)
+		if code != 0 || !strings.Contains(out, "USAGE") {
+			t.Errorf("%s --help: exit %d\n%s", sub, code, out)
+		}
+	}
+	out, code = run(t, nil, "list", "outputs")
+	if code != 0 || !strings.Contains(out, "kafka_sink") || !strings.Contains(out, "fallback") {
+		t.Errorf("list outputs lacks kafka_sink or Benthos's own outputs (exit %d):\n%s", code, out)
+	}
+	out, code = run(t, nil, "echo", filepath.Join("..", "..", "config", "examples", "quickstart.yaml"))
+	if code != 0 || !strings.Contains(out, "key_field: customer_id") {
+		t.Errorf("echo: exit %d\n%s", code, out)
+	}
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLint(t *testing.T) {
+	const head = "input:\n  generate:\n    mapping: 'root = {}'\noutput:\n  kafka_sink:\n    seed_brokers: [ localhost:9092 ]\n    topic: t\n"
+	for _, tc := range []struct {
+		name, extra, want string
+	}{
+		{"clean", "    key_field: id\n", ""},
+		{"key and key_field", "    key: x\n    key_field: id\n", "fields key and key_field are mutually exclusive"},
+		{"partition without manual", "    partition: '1'\n", "field partition requires partitioner: manual"},
+		{"manual without partition", "    partitioner: manual\n", "partitioner: manual requires field partition"},
+		{"idempotence with acks leader", "    acks: leader\n", "idempotent_write requires acks: all"},
+		{"acks leader without idempotence", "    acks: leader\n    idempotent_write: false\n", ""},
+		{"unknown field", "    topics: [ t ]\n", "field topics not recognised"},
+		{"wrong enum", "    compression: brotli\n", "brotli"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := run(t, nil, "lint", writeConfig(t, head+tc.extra))
+			if tc.want == "" {
+				if code != 0 {
+					t.Errorf("clean config rejected (exit %d):\n%s", code, out)
+				}
+				return
+			}
+			if code == 0 || !strings.Contains(out, tc.want) {
+				t.Errorf("want exit != 0 and %q, got exit %d:\n%s", tc.want, code, out)
+			}
+		})
+	}
+}
+
+// Every example lints clean.
+func TestExamplesLint(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "config", "examples", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no examples found")
+	}
+	for _, f := range files {
+		if out, code := run(t, nil, "lint", f); code != 0 {
+			t.Errorf("%s: exit %d\n%s", f, code, out)
+		}
+	}
+}
+
+// The quickstart example, run by the binary as a user runs it: 10,000
+// orders keyed by customer land in the topic, each customer on the
+// partition its key hashes to, and the summary line accounts for them.
+func TestQuickstartExample(t *testing.T) {
+	c := kafkatest.Cluster(t, kfake.SeedTopics(6, "orders"))
+	out, code := run(t, []string{"KAFKA_BROKERS=" + kafkatest.Brokers(c)}, "run", filepath.Join("..", "..", "config", "examples", "quickstart.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "kafka_sink summary: attempted=10000 delivered=10000 dead_lettered=0 nacked=0") {
+		t.Errorf("no summary line accounting for 10000 records:\n%s", out)
+	}
+	recs := kafkatest.ReadAll(t, c, "orders")
+	if len(recs) != 10000 {
+		t.Fatalf("topic has %d records, want 10000", len(recs))
+	}
+	partOf := map[string]int32{}
+	for _, r := range recs {
+		k := string(r.Key)
+		if p, ok := partOf[k]; ok && p != r.Partition {
+			t.Fatalf("customer %s on partitions %d and %d", k, p, r.Partition)
+		}
+		partOf[k] = r.Partition
+		if !strings.Contains(string(r.Value), `"customer_id":"`+k+`"`) {
+			t.Fatalf("record key %q does not match its value %s", k, r.Value)
+		}
+	}
+	if len(partOf) != 50 {
+		t.Errorf("%d distinct customers, want 50", len(partOf))
+	}
+}
+
+// connect dev starts a broker and a registry, creates the requested
+// topics, prints the addresses, and stops cleanly on SIGTERM.
+func TestDevCommand(t *testing.T) {
+	cmd := exec.Command(bin, "dev", "--port", "0", "--registry-port", "0", "--topic", "payments:4")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck // belt and braces if the test fails early
+	lines := bufio.NewScanner(stdout)
+	var brokers, registry string
+	deadline := time.Now().Add(20 * time.Second)
+	for (brokers == "" || registry == "") && time.Now().Before(deadline) && lines.Scan() {
+		l := lines.Text()
+		if _, a, ok := strings.Cut(l, "Kafka broker(s) at "); ok {
+			brokers = a
+		}
+		if _, a, ok := strings.Cut(l, "schema registry at "); ok {
+			registry = a
+		}
+	}
+	if brokers == "" || registry == "" {
+		t.Fatalf("addresses not printed (brokers %q, registry %q)", brokers, registry)
+	}
+
+	resp, err := http.Get(registry + "/subjects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "[]" {
+		t.Errorf("registry /subjects: %d %s", resp.StatusCode, body)
+	}
+
+	out, code := run(t, nil, "dev", "count", "--brokers", brokers, "payments")
+	if code != 0 || strings.Count(out, "\n") != 6 || !strings.Contains(out, "total") {
+		t.Errorf("dev count on the new 4-partition topic: exit %d\n%s", code, out)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var rest strings.Builder
+	for lines.Scan() {
+		rest.WriteString(lines.Text() + "\n")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("dev exited with %v after SIGTERM\n%s", err, rest.String())
+	}
+	if !strings.Contains(rest.String(), "stopped") {
+		t.Errorf("no clean stop message:\n%s", rest.String())
+	}
+}
