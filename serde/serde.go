@@ -10,9 +10,11 @@ package serde
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Target says what a payload is being encoded for. Schema-aware codecs use
@@ -64,12 +66,52 @@ func TakesJSON(c Codec) bool {
 // Config selects and configures a codec. Fields a codec does not use are
 // ignored by it; Options carries the settings of codecs registered from Go.
 type Config struct {
-	// Type is the registered name of the codec: bytes, string, json, or a
-	// name given to Register.
+	// Type is the registered name of the codec: bytes, string, json, avro,
+	// avro_confluent, or a name given to Register.
 	Type string
+
+	// Schema is an Avro schema (JSON text). For avro it is the schema the
+	// data is written with; for avro_confluent it is the local schema
+	// registered or looked up for encoding, and the reader schema that
+	// decoded records are resolved to. SchemaFile names a file holding it.
+	Schema     string
+	SchemaFile string
+	// ReaderSchema, for avro only, is the schema decoded records are
+	// resolved to when it differs from the writer's Schema.
+	ReaderSchema string
+	// JSON says how JSON maps onto Avro.
+	JSON JSONOptions
+
+	// Subject names the registry subject explicitly; otherwise
+	// SubjectStrategy derives it (topic_name by default).
+	Subject         string
+	SubjectStrategy string
+	// AutoRegister registers the local schema under the subject when it
+	// is not there yet; otherwise it must already be registered. The YAML
+	// stanza defaults it to true.
+	AutoRegister bool
+	// UseLatest encodes with the subject's latest registered schema
+	// instead of the local one, refreshed every LatestRefresh.
+	UseLatest     bool
+	LatestRefresh time.Duration
+	// Registry is the schema registry to use.
+	Registry RegistryConfig
+
 	// Options holds codec-specific settings, for codecs added with
 	// Register. Built-in codecs read their own typed fields instead.
 	Options map[string]any
+}
+
+// RegistryConfig is how to reach a Confluent-compatible schema registry.
+type RegistryConfig struct {
+	URLs               []string
+	Username, Password string // basic auth
+	Token              string // bearer token
+	TLS                *tls.Config
+	Timeout            time.Duration
+	// CacheSize bounds the schemas kept per codec (by ID, and IDs by
+	// subject). 0 means 1000.
+	CacheSize int
 }
 
 // Factory builds a codec from its configuration. It is called once per

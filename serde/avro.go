@@ -1,0 +1,81 @@
+package serde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+)
+
+func init() {
+	MustRegister("avro", newAvroCodec)
+}
+
+// avroCodec is plain binary Avro: the schema is known to both sides and
+// the bytes carry no header (what Bytewax and others call plain Avro).
+type avroCodec struct {
+	writer *node
+	reader *node
+	opts   JSONOptions
+}
+
+// schemaText returns the schema from Schema or SchemaFile.
+func schemaText(c Config) (string, error) {
+	switch {
+	case c.Schema != "" && c.SchemaFile != "":
+		return "", errors.New("schema and schema_file are exclusive: set one")
+	case c.SchemaFile != "":
+		b, err := os.ReadFile(c.SchemaFile)
+		if err != nil {
+			return "", fmt.Errorf("schema_file: %w", err)
+		}
+		return string(b), nil
+	}
+	return c.Schema, nil
+}
+
+func newAvroCodec(c Config) (Codec, error) {
+	text, err := schemaText(c)
+	if err != nil {
+		return nil, err
+	}
+	if text == "" {
+		return nil, errors.New("plain avro needs a schema (schema or schema_file)")
+	}
+	w, _, err := compileSchema(text)
+	if err != nil {
+		return nil, err
+	}
+	r := w
+	if c.ReaderSchema != "" {
+		if r, _, err = compileSchema(c.ReaderSchema); err != nil {
+			return nil, fmt.Errorf("reader_schema: %w", err)
+		}
+		if _, err := planCheck(w, r); err != nil {
+			return nil, fmt.Errorf("reader_schema cannot read data written with schema: %w", err)
+		}
+	}
+	return &avroCodec{writer: w, reader: r, opts: c.JSON}, nil
+}
+
+func (*avroCodec) TakesJSON() bool { return true }
+
+func (a *avroCodec) Serialize(_ context.Context, _ Target, payload []byte) ([]byte, error) {
+	return jsonToAvro(a.writer, a.opts, nil, payload)
+}
+
+func (a *avroCodec) Deserialize(_ context.Context, _ Target, data []byte) ([]byte, error) {
+	return avroToJSON(a.writer, a.reader, a.opts, nil, data)
+}
+
+// planCheck resolves the top-level records of w and r, so an incompatible
+// reader schema is reported when the codec is built.
+func planCheck(w, r *node) (*recordPlan, error) {
+	if w.kind == kRecord && r.kind == kRecord {
+		return planFor(w, r)
+	}
+	if !promotable(w, r) && r.kind != kUnion && w.kind != kUnion {
+		return nil, fmt.Errorf("written as %s, cannot be read as %s", w.typeName(), r.typeName())
+	}
+	return nil, nil
+}

@@ -1,0 +1,232 @@
+package serde
+
+import (
+	"fmt"
+
+	"github.com/hamba/avro/v2"
+)
+
+// kind is an Avro type, compiled from a hamba/avro schema into the small
+// closed set the encoder and decoder switch on.
+type kind uint8
+
+const (
+	kNull kind = iota
+	kBoolean
+	kInt
+	kLong
+	kFloat
+	kDouble
+	kBytes
+	kString
+	kRecord
+	kEnum
+	kArray
+	kMap
+	kUnion
+	kFixed
+)
+
+var kindNames = [...]string{"null", "boolean", "int", "long", "float", "double", "bytes", "string", "record", "enum", "array", "map", "union", "fixed"}
+
+func (k kind) String() string { return kindNames[k] }
+
+// logical is an Avro logical type that changes how JSON maps onto the
+// underlying type.
+type logical uint8
+
+const (
+	lNone logical = iota
+	lDate
+	lTimeMillis
+	lTimeMicros
+	lTimestampMillis
+	lTimestampMicros
+	lLocalTimestampMillis
+	lLocalTimestampMicros
+	lDecimal
+	lUUID
+)
+
+// node is one compiled schema node. Named types that refer to themselves
+// (a linked-list record) share one node, so the graph may have cycles.
+type node struct {
+	kind    kind
+	logical logical
+	name    string // full name of a record, enum or fixed
+	size    int    // fixed size
+	scale   int    // decimal scale
+	prec    int    // decimal precision
+
+	fields   []*field       // record fields, in schema order
+	fieldIdx map[string]int // field name and aliases -> index
+
+	symbols []string       // enum symbols
+	symIdx  map[string]int // symbol -> index
+	enumDef int            // default symbol index, -1 if none
+
+	items    *node   // array items, map values
+	branches []*node // union branches
+}
+
+type field struct {
+	name    string
+	aliases []string
+	node    *node
+	hasDef  bool
+	def     []byte // the default, Avro-encoded, for encoding a missing field
+	defJSON []byte // the default as JSON, for decoding with a reader field the writer lacks
+}
+
+// typeName is what a bare or tagged union calls a branch: the full name of
+// a named type, the type name otherwise (Avro's JSON encoding rule).
+func (n *node) typeName() string {
+	if n.name != "" {
+		return n.name
+	}
+	return n.kind.String()
+}
+
+// compileSchema parses a schema with its own name cache, so two versions
+// of one record (a writer and a reader schema) do not collide.
+func compileSchema(text string) (*node, avro.Schema, error) {
+	s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid Avro schema: %w", err)
+	}
+	n, err := compile(s, map[string]*node{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, s, nil
+}
+
+func compile(s avro.Schema, named map[string]*node) (*node, error) {
+	switch t := s.(type) {
+	case *avro.RefSchema:
+		return compile(t.Schema(), named)
+	case *avro.NullSchema:
+		return &node{kind: kNull}, nil
+	case *avro.PrimitiveSchema:
+		n := &node{}
+		switch t.Type() {
+		case avro.Boolean:
+			n.kind = kBoolean
+		case avro.Int:
+			n.kind = kInt
+		case avro.Long:
+			n.kind = kLong
+		case avro.Float:
+			n.kind = kFloat
+		case avro.Double:
+			n.kind = kDouble
+		case avro.Bytes:
+			n.kind = kBytes
+		case avro.String:
+			n.kind = kString
+		case avro.Null:
+			n.kind = kNull
+		default:
+			return nil, fmt.Errorf("unsupported primitive type %s", t.Type())
+		}
+		setLogical(n, t.Logical())
+		return n, nil
+	case *avro.RecordSchema:
+		if n, ok := named[t.FullName()]; ok {
+			return n, nil
+		}
+		n := &node{kind: kRecord, name: t.FullName(), fieldIdx: map[string]int{}}
+		named[t.FullName()] = n
+		for i, f := range t.Fields() {
+			fn, err := compile(f.Type(), named)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", t.FullName(), f.Name(), err)
+			}
+			cf := &field{name: f.Name(), aliases: f.Aliases(), node: fn}
+			if f.HasDefault() {
+				cf.hasDef = true
+				if cf.def, err = avro.Marshal(f.Type(), f.Default()); err != nil {
+					return nil, fmt.Errorf("%s.%s: default %v does not fit the field's type: %w", t.FullName(), f.Name(), f.Default(), err)
+				}
+				if cf.defJSON, err = decodeToJSON(fn, fn, cf.def); err != nil {
+					return nil, fmt.Errorf("%s.%s: default: %w", t.FullName(), f.Name(), err)
+				}
+			}
+			n.fields = append(n.fields, cf)
+			n.fieldIdx[f.Name()] = i
+		}
+		return n, nil
+	case *avro.EnumSchema:
+		if n, ok := named[t.FullName()]; ok {
+			return n, nil
+		}
+		n := &node{kind: kEnum, name: t.FullName(), symbols: t.Symbols(), symIdx: map[string]int{}, enumDef: -1}
+		for i, s := range t.Symbols() {
+			n.symIdx[s] = i
+		}
+		if t.HasDefault() {
+			n.enumDef = n.symIdx[t.Default()]
+		}
+		named[t.FullName()] = n
+		return n, nil
+	case *avro.FixedSchema:
+		if n, ok := named[t.FullName()]; ok {
+			return n, nil
+		}
+		n := &node{kind: kFixed, name: t.FullName(), size: t.Size()}
+		setLogical(n, t.Logical())
+		named[t.FullName()] = n
+		return n, nil
+	case *avro.ArraySchema:
+		items, err := compile(t.Items(), named)
+		if err != nil {
+			return nil, err
+		}
+		return &node{kind: kArray, items: items}, nil
+	case *avro.MapSchema:
+		vals, err := compile(t.Values(), named)
+		if err != nil {
+			return nil, err
+		}
+		return &node{kind: kMap, items: vals}, nil
+	case *avro.UnionSchema:
+		n := &node{kind: kUnion}
+		for _, b := range t.Types() {
+			bn, err := compile(b, named)
+			if err != nil {
+				return nil, err
+			}
+			n.branches = append(n.branches, bn)
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("unsupported schema %T", s)
+}
+
+func setLogical(n *node, l avro.LogicalSchema) {
+	if l == nil {
+		return
+	}
+	switch l.Type() {
+	case avro.Date:
+		n.logical = lDate
+	case avro.TimeMillis:
+		n.logical = lTimeMillis
+	case avro.TimeMicros:
+		n.logical = lTimeMicros
+	case avro.TimestampMillis:
+		n.logical = lTimestampMillis
+	case avro.TimestampMicros:
+		n.logical = lTimestampMicros
+	case avro.LocalTimestampMillis:
+		n.logical = lLocalTimestampMillis
+	case avro.LocalTimestampMicros:
+		n.logical = lLocalTimestampMicros
+	case avro.UUID:
+		n.logical = lUUID
+	case avro.Decimal:
+		if d, ok := l.(*avro.DecimalLogicalSchema); ok {
+			n.logical, n.scale, n.prec = lDecimal, d.Scale(), d.Precision()
+		}
+	}
+}
