@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // The JSON -> Avro encoder walks the JSON text with a streaming iterator,

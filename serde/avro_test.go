@@ -59,11 +59,11 @@ func TestAvroGoldenBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []byte{
-		0x01,                   // a = -1: zig-zag 1
+		0x01,                  // a = -1: zig-zag 1
 		0x06, 'h', 0xc3, 0xa9, // b: length 3 (zig-zag 6), then UTF-8
 		0x02, 0x06, // c: branch 1 (zig-zag 2), long 3 (zig-zag 6)
 		0x06, 0x02, 0x03, 0x80, 0x01, 0x00, // d: block of 3; 1, -2, 64 (zig-zag 128 = 0x80 0x01); end
-		0x01,                               // e: true
+		0x01,                             // e: true
 		0x02, 0x02, 'k', 0x02, 'v', 0x00, // f: block of 1; "k" -> "v"; end
 	}
 	if !bytes.Equal(got, want) {
