@@ -118,8 +118,8 @@ func newConfluentCodec(c Config) (Codec, error) {
 		if cc.local.kind == kRecord {
 			cc.localName = cc.local.name
 		}
-	} else if !cc.latest {
-		return nil, errors.New("avro_confluent needs a schema (schema or schema_file) unless use_latest is set")
+	} else if !cc.latest && !c.DecodeOnly {
+		return nil, errors.New("avro_confluent needs a schema (schema or schema_file) to serialize, unless use_latest is set")
 	}
 	if cc.subject == "" && cc.strategy != StrategyTopicName && cc.localName == "" {
 		return nil, fmt.Errorf("subject_strategy %s needs a local record schema to take the record name from", cc.strategy)
@@ -168,6 +168,9 @@ func (c *confluentCodec) SubjectFor(t Target) string {
 }
 
 func (c *confluentCodec) Serialize(ctx context.Context, t Target, payload []byte) ([]byte, error) {
+	if c.local == nil && !c.latest {
+		return nil, errors.New("avro_confluent was configured to decode only: it has no schema to serialize with")
+	}
 	subject := c.SubjectFor(t)
 	id, n, err := c.writerFor(ctx, subject)
 	if err != nil {

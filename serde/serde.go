@@ -96,6 +96,9 @@ type Config struct {
 	LatestRefresh time.Duration
 	// Registry is the schema registry to use.
 	Registry RegistryConfig
+	// DecodeOnly says the codec will only decode, so avro_confluent needs
+	// no local schema (the writer's schema comes from the registry).
+	DecodeOnly bool
 
 	// Options holds codec-specific settings, for codecs added with
 	// Register. Built-in codecs read their own typed fields instead.

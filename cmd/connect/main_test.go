@@ -97,6 +97,10 @@ func TestLint(t *testing.T) {
 		{"acks leader without idempotence", "    acks: leader\n    idempotent_write: false\n", ""},
 		{"unknown field", "    topics: [ t ]\n", "field topics not recognised"},
 		{"wrong enum", "    compression: brotli\n", "brotli"},
+		{"avro without schema", "    value_serializer:\n      type: avro\n", "type avro needs schema or schema_file"},
+		{"confluent without registry", "    value_serializer:\n      type: avro_confluent\n      schema: '\"long\"'\n", "needs schema_registry.url"},
+		{"confluent encoder without schema", "    value_serializer:\n      type: avro_confluent\n      schema_registry:\n        url: [ http://localhost:8081 ]\n", "value_serializer: type avro_confluent needs schema or schema_file to serialize"},
+		{"schema and schema_file", "    key_serializer:\n      type: avro\n      schema: '\"long\"'\n      schema_file: x.avsc\n", "mutually exclusive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, code := run(t, nil, "lint", writeConfig(t, head+tc.extra))

@@ -23,6 +23,8 @@ type Component struct {
 // Components lists what Ferry adds to Benthos, in the order documented.
 var Components = []Component{
 	{Type: "output", Name: "kafka_sink"},
+	{Type: "processor", Name: "serialize"},
+	{Type: "processor", Name: "deserialize"},
 }
 
 // Path is where a component's page lives, relative to the repository root.
@@ -134,7 +136,7 @@ func Render(env *service.Environment, c Component) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	common, err := topLevelKeys(data.CommonConfigYAML)
+	common, err := topLevelKeys(data.CommonConfigYAML, c.Name)
 	if err != nil {
 		return "", err
 	}
@@ -155,22 +157,27 @@ func Render(env *service.Environment, c Component) (string, error) {
 	return buf.String(), nil
 }
 
-// topLevelKeys returns the component's own keys in an example config such
-// as "output:\n  label: \"\"\n  kafka_sink:\n    topic: ...".
-func topLevelKeys(conf string) (map[string]bool, error) {
-	var root map[string]map[string]any
+// topLevelKeys returns the component's own keys in an example config:
+// "output:\n  label: \"\"\n  kafka_sink:\n    topic: ..." for inputs and
+// outputs, "label: \"\"\nserialize:\n  type: ..." for processors.
+func topLevelKeys(conf, name string) (map[string]bool, error) {
+	var root map[string]any
 	if err := yaml.Unmarshal([]byte(conf), &root); err != nil {
 		return nil, fmt.Errorf("parsing the common config: %w", err)
 	}
-	keys := map[string]bool{}
-	for _, body := range root {
-		for k, v := range body {
-			if inner, ok := v.(map[string]any); ok && k != "label" {
-				for ik := range inner {
-					keys[ik] = true
+	body, ok := root[name].(map[string]any)
+	if !ok {
+		for _, v := range root {
+			if m, isMap := v.(map[string]any); isMap {
+				if b, found := m[name].(map[string]any); found {
+					body = b
 				}
 			}
 		}
+	}
+	keys := map[string]bool{}
+	for k := range body {
+		keys[k] = true
 	}
 	return keys, nil
 }

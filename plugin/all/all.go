@@ -7,4 +7,6 @@ package all
 import (
 	// kafka_sink
 	_ "github.com/ferry-connect/ferry/plugin/output"
+	// serialize, deserialize
+	_ "github.com/ferry-connect/ferry/plugin/processor"
 )

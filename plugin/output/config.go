@@ -117,10 +117,10 @@ func parseConfig(conf *service.ParsedConfig) (*sinkConfig, error) {
 		}
 	}
 
-	if c.keyCodec, err = serdefield.Parse(conf, fieldKeySerializer); err != nil {
+	if c.keyCodec, err = serdefield.Parse(conf, fieldKeySerializer, false); err != nil {
 		return nil, err
 	}
-	if c.valueCodec, err = serdefield.Parse(conf, fieldValueSerializer); err != nil {
+	if c.valueCodec, err = serdefield.Parse(conf, fieldValueSerializer, false); err != nil {
 		return nil, err
 	}
 

@@ -240,3 +240,36 @@ value_serializer:
 		t.Errorf("keys %v", keys)
 	}
 }
+
+// Avro keys and values: a record that does not fit the schema fails alone,
+// with the field path in its error.
+func TestAvroSerializerFailureIsThatRecords(t *testing.T) {
+	c := kafkatest.Cluster(t, kfake.SeedTopics(1, "t"))
+	s := newTestSink(t, fmt.Sprintf(`
+seed_brokers: [ %s ]
+topic: t
+key_field: id
+key_serializer:
+  type: avro
+  schema: '"long"'
+value_serializer:
+  type: avro
+  schema: '{"type":"record","name":"V","fields":[{"name":"id","type":"long"},{"name":"v","type":"int"}]}'
+`, kafkatest.Brokers(c)))
+	batch := service.MessageBatch{
+		msg(`{"id":1,"v":1}`),
+		msg(`{"id":2,"v":"two"}`),
+		msg(`{"id":3,"v":3}`),
+	}
+	failed, err := write(t, s, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[1] == nil || !strings.Contains(failed[1].Error(), "value_serializer") || !strings.Contains(failed[1].Error(), "at .v: expected int, got a string") {
+		t.Fatalf("failed = %v", failed)
+	}
+	recs := kafkatest.ReadAll(t, c, "t")
+	if len(recs) != 2 || string(recs[0].Key) != "\x02" || string(recs[1].Key) != "\x06" || string(recs[1].Value) != "\x06\x06" {
+		t.Fatalf("records %v", recs)
+	}
+}

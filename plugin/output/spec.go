@@ -4,6 +4,8 @@
 package output
 
 import (
+	"fmt"
+
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
@@ -48,7 +50,7 @@ const (
 
 // lintRule rejects the combinations that can never work, so they fail at
 // `connect lint` rather than at the first record.
-const lintRule = `
+const lintRuleTemplate = `
 let has_key = this.key.or("") != ""
 let has_key_field = this.key_field.or("") != ""
 let manual = this.partitioner.or("murmur2_hash") == "manual"
@@ -59,9 +61,15 @@ root = [
   if $has_key && $has_key_field { "fields key and key_field are mutually exclusive: set one of them" } else { null },
   if $has_partition && !$manual { "field partition requires partitioner: manual" } else { null },
   if $manual && !$has_partition { "partitioner: manual requires field partition" } else { null },
-  if $idempotent && $acks != "all" { "idempotent_write requires acks: all (got acks: %v); set idempotent_write: false to use weaker acks".format($acks) } else { null },
+  %s,
+  %s,
+  if $idempotent && $acks != "all" { "idempotent_write requires acks: all (got acks: %%v); set idempotent_write: false to use weaker acks".format($acks) } else { null },
 ].filter(e -> e != null)
 `
+
+var lintRule = fmt.Sprintf(lintRuleTemplate,
+	serdefield.EncoderLint("this.key_serializer"),
+	serdefield.EncoderLint("this.value_serializer"))
 
 // Spec is the kafka_sink configuration spec.
 func Spec() *service.ConfigSpec {

@@ -1,0 +1,167 @@
+package processor_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/ferry-connect/ferry/internal/kafkatest"
+	_ "github.com/ferry-connect/ferry/plugin/all"
+	"github.com/ferry-connect/ferry/serde"
+)
+
+// decodeThrough runs payloads through a pipeline of the given processors
+// and returns the results and their errors, in order.
+func runProcessors(t *testing.T, processors string, payloads [][]byte) (out []string, errs []string) {
+	t.Helper()
+	b := service.NewStreamBuilder()
+	if err := b.AddProcessorYAML(processors); err != nil {
+		t.Fatal(err)
+	}
+	send, err := b.AddBatchProducerFunc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	if err := b.AddBatchConsumerFunc(func(_ context.Context, batch service.MessageBatch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range batch {
+			v, _ := m.AsBytes()
+			out = append(out, string(v))
+			e := ""
+			if err := m.GetError(); err != nil {
+				e = err.Error()
+			}
+			errs = append(errs, e)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLoggerYAML("level: none"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	var batch service.MessageBatch
+	for _, p := range payloads {
+		m := service.NewMessage(p)
+		m.MetaSetMut("kafka_topic", "orders-avro")
+		batch = append(batch, m)
+	}
+	if err := send(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	return out, errs
+}
+
+// The example pipeline writes Avro keys and Confluent-framed Avro values;
+// the deserialize processor reads the values back to the same orders.
+func TestAvroOrdersExample(t *testing.T) {
+	c := kafkatest.Cluster(t, kfake.SeedTopics(4, "orders-avro"))
+	reg := srfake.New()
+	defer reg.Close()
+	t.Setenv("KAFKA_BROKERS", kafkatest.Brokers(c))
+	t.Setenv("SCHEMA_REGISTRY_URL", reg.URL())
+
+	root := filepath.Join("..", "..")
+	conf, err := os.ReadFile(filepath.Join(root, "config", "examples", "avro_orders.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(root); err != nil { // schema_file is relative to the repository
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd) //nolint:errcheck // restoring the test's directory
+	kafkatest.RunStream(t, nil, string(conf)+"\nlogger: {level: warn}\n", time.Minute)
+	if err := os.Chdir(wd); err != nil {
+		t.Fatal(err)
+	}
+
+	recs := kafkatest.ReadAll(t, c, "orders-avro")
+	if len(recs) != 1000 {
+		t.Fatalf("topic has %d records, want 1000", len(recs))
+	}
+	ss, ok := reg.GetSchema("orders-avro-value", 1)
+	if !ok {
+		t.Fatal("value schema not registered under orders-avro-value")
+	}
+	var values [][]byte
+	for _, r := range recs {
+		id, _, err := serde.ParseConfluentHeader(r.Value)
+		if err != nil || id != ss.ID {
+			t.Fatalf("value not framed with schema %d: %x (%v)", ss.ID, r.Value[:min(8, len(r.Value))], err)
+		}
+		// Plain Avro string key: zig-zag length then the bytes.
+		if len(r.Key) != 9 || r.Key[0] != 16 || !strings.HasPrefix(string(r.Key[1:]), "cust-") {
+			t.Fatalf("key %x is not the Avro string of a customer id", r.Key)
+		}
+		values = append(values, r.Value)
+	}
+	out, errs := runProcessors(t, fmt.Sprintf(`
+deserialize:
+  type: avro_confluent
+  schema_registry:
+    url: [ %s ]
+`, reg.URL()), values)
+	seen := map[string]bool{}
+	for i, o := range out {
+		if errs[i] != "" {
+			t.Fatalf("record %d: %s", i, errs[i])
+		}
+		if !strings.Contains(o, `"order_id":"ord-`) || !strings.Contains(o, `"currency":"EUR"`) || !strings.Contains(o, `"total":"`) {
+			t.Fatalf("decoded %s", o)
+		}
+		seen[o[strings.Index(o, "ord-"):strings.Index(o, "ord-")+10]] = true
+	}
+	if len(seen) != 1000 {
+		t.Errorf("%d distinct orders decoded, want 1000", len(seen))
+	}
+}
+
+// A payload that does not fit flags only that message; the others go on.
+func TestSerializeFlagsFailuresOnly(t *testing.T) {
+	out, errs := runProcessors(t, `
+serialize:
+  type: avro
+  schema: '{"type":"record","name":"P","fields":[{"name":"x","type":"int"}]}'
+`, [][]byte{[]byte(`{"x":1}`), []byte(`{"x":"one"}`), []byte(`{"x":2}`)})
+	if len(out) != 3 || errs[0] != "" || errs[2] != "" {
+		t.Fatalf("out %q errs %q", out, errs)
+	}
+	if !strings.Contains(errs[1], "serialize: at .x: expected int, got a string") {
+		t.Errorf("error %q", errs[1])
+	}
+	if out[0] != "\x02" || out[2] != "\x04" || out[1] != `{"x":"one"}` {
+		t.Errorf("out %q", out)
+	}
+	back, berrs := runProcessors(t, `
+deserialize:
+  type: avro
+  schema: '{"type":"record","name":"P","fields":[{"name":"x","type":"int"}]}'
+`, [][]byte{[]byte(out[0]), []byte("\x80"), []byte(out[2])})
+	if back[0] != `{"x":1}` || back[2] != `{"x":2}` || !strings.Contains(berrs[1], "truncated") {
+		t.Errorf("deserialize: %q %q", back, berrs)
+	}
+}
