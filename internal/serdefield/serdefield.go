@@ -40,7 +40,7 @@ let has_schema = this.schema.or("") != "" || this.schema_file.or("") != ""
 root = [
   if this.schema.or("") != "" && this.schema_file.or("") != "" { "fields schema and schema_file are mutually exclusive" } else { null },
   if $t == "avro" && !$has_schema { "type avro needs schema or schema_file" } else { null },
-  if $t == "avro_confluent" && this.schema_registry.url.or([]).length() == 0 { "type avro_confluent needs schema_registry.url" } else { null },
+  if $t == "avro_confluent" && this.schema_registry.url.or("").length() == 0 { "type avro_confluent needs schema_registry.url" } else { null },
   if $t != "avro" && this.reader_schema.or("") != "" { "reader_schema applies to type avro only (avro_confluent reads with schema)" } else { null },
 ].filter(e -> e != null)
 `
@@ -126,7 +126,7 @@ func RegistryField() *service.ConfigField {
 	return service.NewObjectField(FieldRegistry,
 		service.NewStringListField("url").
 			Description("Schema registry URLs; an item may hold several, comma-separated.").
-			Default([]string{}).
+			Default([]any{}).
 			Example([]string{"http://localhost:8081"}),
 		service.NewObjectField("basic_auth",
 			service.NewStringField("username").Default(""),
