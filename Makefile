@@ -6,6 +6,7 @@
 #   make lint   gofmt, vet and staticcheck only
 #   make bench  Go benchmarks
 #   make docs   regenerate docs/components/ from the component specs
+#   make fuzz   run each fuzz target for FUZZTIME (default 10s; try FUZZTIME=10m)
 
 GO          ?= go
 BIN         := bin/connect
@@ -13,10 +14,12 @@ VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 
 DATE        := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -X main.Version=$(VERSION) -X main.DateBuilt=$(DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 10s
+FUZZ_TARGETS := FuzzAvroDecode FuzzJSONToAvro FuzzConfluentHeader
 DEMO_PORT   ?= 19092
 DEMO_SR     ?= 18081
 
-.PHONY: all build test lint fmt-check vet staticcheck bench docs demo clean
+.PHONY: all build test lint fmt-check vet staticcheck bench docs fuzz demo clean
 
 all: build
 
@@ -36,6 +39,13 @@ lint: fmt-check vet staticcheck
 
 test: lint
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+fuzz:
+	@for f in $(FUZZ_TARGETS); do \
+		echo "fuzz $$f for $(FUZZTIME)"; \
+		$(GO) test ./serde -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 docs:
 	$(GO) test ./internal/docgen -run TestComponentDocsUpToDate -count=1 -update

@@ -61,7 +61,7 @@ func newAvroCodec(c Config) (Codec, error) {
 func (*avroCodec) TakesJSON() bool { return true }
 
 func (a *avroCodec) Serialize(_ context.Context, _ Target, payload []byte) ([]byte, error) {
-	return jsonToAvro(a.writer, a.opts, nil, payload)
+	return jsonToAvro(a.writer, a.opts, make([]byte, 0, len(payload)), payload)
 }
 
 func (a *avroCodec) Deserialize(_ context.Context, _ Target, data []byte) ([]byte, error) {

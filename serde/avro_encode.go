@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // The JSON -> Avro encoder walks the JSON text with a streaming iterator,
@@ -177,6 +178,9 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 			return nil, mismatch(n, t)
 		}
 		s := it.readString()
+		if !utf8.Valid(s) {
+			return nil, errors.New("string is not valid UTF-8")
+		}
 		if n.logical == lUUID && !validUUID(s) {
 			return nil, fmt.Errorf("%q is not a UUID (want 8-4-4-4-12 hex digits)", s)
 		}
@@ -237,6 +241,10 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 		count := 0
 		var err error
 		it.readObject(func(key []byte) bool {
+			if !utf8.Valid(key) {
+				err = errors.New("map key is not valid UTF-8")
+				return false
+			}
 			buf = appendLong(buf, int64(len(key)))
 			buf = append(buf, key...)
 			if buf, err = encodeValue(st, n.items, opts, buf, depth+1); err != nil {

@@ -1,0 +1,120 @@
+package serde
+
+import (
+	"context"
+	"testing"
+
+	"github.com/linkedin/goavro/v2"
+)
+
+// The benchmark record: 10 fields with a union, a nested record, an array,
+// a map, an enum and a timestamp (orderSchema). goavro is the baseline on
+// its text JSON path (NativeFromTextual + BinaryFromNative, and back),
+// which takes Avro's JSON encoding: tagged unions.
+var (
+	benchBare   = []byte(`{"id":42,"customer":"acme-corporation","qty":3,"price":19.99,"note":"leave at the door","tags":["gift","express","fragile"],"shipping":{"city":"Lyon","zip":"69001"},"status":"PAID","created":1767323045678,"attrs":{"weight":1200,"volume":3}}`)
+	benchTagged = []byte(`{"id":42,"customer":"acme-corporation","qty":3,"price":19.99,"note":{"string":"leave at the door"},"tags":["gift","express","fragile"],"shipping":{"city":"Lyon","zip":{"string":"69001"}},"status":"PAID","created":1767323045678,"attrs":{"weight":1200,"volume":3}}`)
+)
+
+func BenchmarkJSONToAvro(b *testing.B) {
+	ctx := context.Background()
+	b.Run("ferry", func(b *testing.B) {
+		c := mustAvro(b, Config{Schema: orderSchema})
+		b.SetBytes(int64(len(benchBare)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Serialize(ctx, Target{}, benchBare); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ferry_tagged", func(b *testing.B) {
+		c := mustAvro(b, Config{Schema: orderSchema, JSON: JSONOptions{TaggedUnions: true}})
+		b.SetBytes(int64(len(benchTagged)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Serialize(ctx, Target{}, benchTagged); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("goavro", func(b *testing.B) {
+		c, err := goavro.NewCodec(orderSchema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(benchTagged)))
+		b.ReportAllocs()
+		for b.Loop() {
+			native, _, err := c.NativeFromTextual(benchTagged)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.BinaryFromNative(nil, native); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkAvroToJSON(b *testing.B) {
+	ctx := context.Background()
+	c := mustAvro(b, Config{Schema: orderSchema})
+	data, err := c.Serialize(ctx, Target{}, benchBare)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("ferry", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Deserialize(ctx, Target{}, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("goavro", func(b *testing.B) {
+		g, err := goavro.NewCodec(orderSchema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			native, _, err := g.NativeFromBinary(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := g.TextualFromNative(nil, native); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The goavro baseline and ours must agree on the bytes, or the comparison
+// means nothing.
+func TestBenchRecordAgreesWithGoavro(t *testing.T) {
+	c := mustAvro(t, Config{Schema: orderSchema})
+	ours, err := c.Serialize(context.Background(), Target{}, benchBare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := goavro.NewCodec(orderSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, _, err := g.NativeFromBinary(ours)
+	if err != nil {
+		t.Fatalf("goavro cannot read our bytes: %v", err)
+	}
+	theirs, _, err := g.NativeFromTextual(benchTagged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := g.BinaryFromNative(nil, native)
+	b, _ := g.BinaryFromNative(nil, theirs)
+	if string(a) != string(b) {
+		t.Fatalf("goavro re-encodes our record as %x, its own as %x", a, b)
+	}
+}
