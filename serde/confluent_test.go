@@ -3,7 +3,10 @@ package serde
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -194,5 +197,32 @@ func TestConfluentBasicAuth(t *testing.T) {
 	bad := confluent(t, reg, Config{Schema: userV1, AutoRegister: true, Registry: RegistryConfig{Username: "user", Password: "nope"}})
 	if _, err := bad.Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil || !strings.Contains(err.Error(), "not authorized") {
 		t.Fatalf("wrong credentials: %v", err)
+	}
+}
+
+func TestConfluentBearerTokenAndTLS(t *testing.T) {
+	ctx := context.Background()
+	reg := srfake.NewRegistry(srfake.WithAuth("Bearer s3cret"))
+	srv := httptest.NewTLSServer(reg.Handler())
+	defer srv.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	mk := func(token string, tlsConf *tls.Config) Codec {
+		c, err := New(Config{Type: "avro_confluent", Schema: userV1, AutoRegister: true,
+			Registry: RegistryConfig{URLs: []string{srv.URL}, Token: token, TLS: tlsConf}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	good := mk("s3cret", &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	if _, err := good.Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err != nil {
+		t.Fatalf("token over TLS: %v", err)
+	}
+	if _, err := mk("wrong", &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}).Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil {
+		t.Error("wrong token accepted")
+	}
+	if _, err := mk("s3cret", nil).Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("untrusted registry certificate: %v", err)
 	}
 }
