@@ -22,6 +22,7 @@ type Component struct {
 
 // Components lists what Ferry adds to Benthos, in the order documented.
 var Components = []Component{
+	{Type: "input", Name: "kafka_source"},
 	{Type: "output", Name: "kafka_sink"},
 	{Type: "processor", Name: "serialize"},
 	{Type: "processor", Name: "deserialize"},

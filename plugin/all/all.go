@@ -5,6 +5,8 @@
 package all
 
 import (
+	// kafka_source
+	_ "github.com/ferry-connect/ferry/plugin/input"
 	// kafka_sink
 	_ "github.com/ferry-connect/ferry/plugin/output"
 	// serialize, deserialize

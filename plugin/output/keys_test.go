@@ -24,7 +24,7 @@ func TestMurmur2JavaVectors(t *testing.T) {
 		"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
 		"abc": 479470107,
 	} {
-		if got := murmur2([]byte(in)); got != want {
+		if got := kafkatest.Murmur2([]byte(in)); got != want {
 			t.Errorf("murmur2(%q) = %d, want %d", in, got, want)
 		}
 	}
@@ -67,7 +67,7 @@ key_field: customer.id
 			nulls++
 			continue
 		}
-		if want := javaPartition(r.Key, parts); r.Partition != want {
+		if want := kafkatest.JavaPartition(r.Key, parts); r.Partition != want {
 			t.Errorf("key %q on partition %d, the Java client would use %d", r.Key, r.Partition, want)
 		}
 	}
@@ -118,7 +118,7 @@ key: '${! @user }'
 		if string(r.Key) != keys[i] {
 			t.Errorf("record %d key %q, want %q", i, r.Key, keys[i])
 		}
-		if want := javaPartition(r.Key, parts); r.Partition != want {
+		if want := kafkatest.JavaPartition(r.Key, parts); r.Partition != want {
 			t.Errorf("key %q on partition %d, want %d", r.Key, r.Partition, want)
 		}
 	}

@@ -1,0 +1,253 @@
+package input
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ferry-connect/ferry/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/internal/serdefield"
+	"github.com/ferry-connect/ferry/serde"
+)
+
+type sourceConfig struct {
+	conn *kafkaconn.Config
+
+	topics   []string                        // whole topics (or regexps)
+	explicit map[string]map[int32]kgo.Offset // topic:partition forms
+	regex    bool
+	group    string
+	start    kgo.Offset
+
+	checkpointLimit int
+	commitPeriod    time.Duration
+	lagRefresh      time.Duration
+	batching        service.BatchPolicy
+
+	keyCodec   serde.Codec
+	valueCodec serde.Codec
+	keyType    string
+	valueType  string
+	onError    string
+	dlqTopic   *service.InterpolatedString
+
+	opts []kgo.Opt // consumer and group options
+}
+
+func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
+	c := &sourceConfig{}
+	var err error
+	if c.conn, err = kafkaconn.Parse(conf); err != nil {
+		return nil, err
+	}
+	if c.group, err = conf.FieldString(fieldGroup); err != nil {
+		return nil, err
+	}
+	if c.start, err = parseStart(conf); err != nil {
+		return nil, err
+	}
+	raw, err := conf.FieldStringList(fieldTopics)
+	if err != nil {
+		return nil, err
+	}
+	for _, item := range raw {
+		for _, t := range strings.Split(item, ",") {
+			if t = strings.TrimSpace(t); t == "" {
+				continue
+			}
+			if !strings.Contains(t, ":") {
+				c.topics = append(c.topics, t)
+				continue
+			}
+			if err := c.addExplicit(t); err != nil {
+				return nil, fmt.Errorf("field %s: %w", fieldTopics, err)
+			}
+		}
+	}
+	include, err := conf.FieldStringList(fieldRegexpInclude)
+	if err != nil {
+		return nil, err
+	}
+	exclude, err := conf.FieldStringList(fieldRegexpExclude)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(c.explicit) > 0 && c.group != "":
+		return nil, fmt.Errorf("field %s: explicit partitions cannot be used with %s: the group assigns partitions", fieldTopics, fieldGroup)
+	case len(c.explicit) > 0 && len(include) > 0:
+		return nil, fmt.Errorf("field %s: explicit partitions cannot be used with %s", fieldTopics, fieldRegexpInclude)
+	case len(c.explicit) > 0 && len(c.topics) > 0:
+		return nil, fmt.Errorf("field %s: mix of whole topics and explicit partitions; list partitions for every topic or none", fieldTopics)
+	case len(include) > 0:
+		c.regex = true
+		c.topics = append(c.topics, include...)
+	case len(c.topics) == 0 && len(c.explicit) == 0:
+		return nil, fmt.Errorf("field %s: no topics to read (set %s or %s)", fieldTopics, fieldTopics, fieldRegexpInclude)
+	}
+
+	if c.checkpointLimit, err = conf.FieldInt(fieldCheckpointLimit); err != nil {
+		return nil, err
+	}
+	if c.checkpointLimit < 1 {
+		return nil, fmt.Errorf("field %s: must be at least 1", fieldCheckpointLimit)
+	}
+	if c.commitPeriod, err = conf.FieldDuration(fieldCommitPeriod); err != nil {
+		return nil, err
+	}
+	if c.lagRefresh, err = conf.FieldDuration(fieldLagRefresh); err != nil {
+		return nil, err
+	}
+	if c.batching, err = conf.FieldBatchPolicy(fieldBatching); err != nil {
+		return nil, err
+	}
+	if c.keyCodec, err = serdefield.Parse(conf, fieldKeyDeserializer, true); err != nil {
+		return nil, err
+	}
+	if c.valueCodec, err = serdefield.Parse(conf, fieldValueDeserializer, true); err != nil {
+		return nil, err
+	}
+	c.keyType, _ = conf.FieldString(fieldKeyDeserializer, serdefield.FieldType)
+	c.valueType, _ = conf.FieldString(fieldValueDeserializer, serdefield.FieldType)
+	if c.onError, err = conf.FieldString(fieldOnError); err != nil {
+		return nil, err
+	}
+	if c.onError == onErrorDLQ {
+		topic, _ := conf.FieldString(fieldDLQ, "topic")
+		if topic == "" {
+			return nil, fmt.Errorf("field %s: %s: dlq needs %s.topic", fieldOnError, onErrorDLQ, fieldDLQ)
+		}
+		if c.dlqTopic, err = conf.FieldInterpolatedString(fieldDLQ, "topic"); err != nil {
+			return nil, err
+		}
+	}
+
+	if c.opts, err = c.clientOpts(conf, exclude); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// addExplicit reads topic:partition, topic:from-to and
+// topic:partition:offset.
+func (c *sourceConfig) addExplicit(s string) error {
+	parts := strings.Split(s, ":")
+	if len(parts) > 3 || parts[0] == "" {
+		return fmt.Errorf("%q: want topic, topic:partition, topic:from-to or topic:partition:offset", s)
+	}
+	if c.explicit == nil {
+		c.explicit = map[string]map[int32]kgo.Offset{}
+	}
+	if c.explicit[parts[0]] == nil {
+		c.explicit[parts[0]] = map[int32]kgo.Offset{}
+	}
+	from, to, isRange := strings.Cut(parts[1], "-")
+	lo, err := strconv.ParseInt(from, 10, 32)
+	if err != nil || lo < 0 {
+		return fmt.Errorf("%q: partition %q is not a number", s, from)
+	}
+	hi := lo
+	if isRange {
+		if len(parts) == 3 {
+			return fmt.Errorf("%q: an offset goes with one partition, not a range", s)
+		}
+		if hi, err = strconv.ParseInt(to, 10, 32); err != nil || hi < lo {
+			return fmt.Errorf("%q: bad partition range", s)
+		}
+	}
+	off := c.start
+	if len(parts) == 3 {
+		o, err := strconv.ParseInt(parts[2], 10, 64)
+		if err != nil || o < 0 {
+			return fmt.Errorf("%q: offset %q is not a number", s, parts[2])
+		}
+		off = kgo.NewOffset().At(o)
+	}
+	for p := lo; p <= hi; p++ {
+		c.explicit[parts[0]][int32(p)] = off
+	}
+	return nil
+}
+
+func parseStart(conf *service.ParsedConfig) (kgo.Offset, error) {
+	s, err := conf.FieldString(fieldStartOffset)
+	if err != nil {
+		return kgo.Offset{}, err
+	}
+	switch s {
+	case "earliest":
+		return kgo.NewOffset().AtStart(), nil
+	case "latest":
+		return kgo.NewOffset().AtEnd(), nil
+	case "committed":
+		return kgo.NewOffset().AtCommitted(), nil
+	}
+	ts, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return kgo.Offset{}, fmt.Errorf("field %s: %q is not earliest, latest, committed or an RFC 3339 timestamp", fieldStartOffset, s)
+	}
+	return kgo.NewOffset().AfterMilli(ts.UnixMilli()), nil
+}
+
+func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) ([]kgo.Opt, error) {
+	var opts []kgo.Opt
+	maxBytes, err := conf.FieldInt(fieldFetchMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	partBytes, err := conf.FieldInt(fieldFetchPartBytes)
+	if err != nil {
+		return nil, err
+	}
+	maxWait, err := conf.FieldDuration(fieldFetchMaxWait)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, kgo.FetchMaxBytes(int32(maxBytes)), kgo.FetchMaxPartitionBytes(int32(partBytes)), kgo.FetchMaxWait(maxWait))
+	if rack, _ := conf.FieldString(fieldRackID); rack != "" {
+		opts = append(opts, kgo.Rack(rack))
+	}
+	iso, err := conf.FieldString(fieldIsolation)
+	if err != nil {
+		return nil, err
+	}
+	if iso == "read_committed" {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	if len(c.explicit) > 0 {
+		return append(opts, kgo.ConsumePartitions(c.explicit)), nil
+	}
+	opts = append(opts, kgo.ConsumeTopics(c.topics...), kgo.ConsumeResetOffset(c.start))
+	if c.regex {
+		opts = append(opts, kgo.ConsumeRegex())
+		if len(exclude) > 0 {
+			opts = append(opts, kgo.ConsumeExcludeTopics(exclude...))
+		}
+	}
+	if c.group == "" {
+		return opts, nil
+	}
+	opts = append(opts, kgo.ConsumerGroup(c.group), kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.commitPeriod))
+	if id, _ := conf.FieldString(fieldInstanceID); id != "" {
+		opts = append(opts, kgo.InstanceID(id))
+	}
+	for _, d := range []struct {
+		field string
+		opt   func(time.Duration) kgo.GroupOpt
+	}{
+		{fieldSessionTimeout, kgo.SessionTimeout},
+		{fieldRebalanceTimeout, kgo.RebalanceTimeout},
+		{fieldHeartbeatInterval, kgo.HeartbeatInterval},
+	} {
+		v, err := conf.FieldDuration(d.field)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, d.opt(v))
+	}
+	return opts, nil
+}
