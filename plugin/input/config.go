@@ -99,6 +99,9 @@ func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
 	if c.commitPeriod, err = conf.FieldDuration(fieldCommitPeriod); err != nil {
 		return nil, err
 	}
+	if c.commitPeriod < 100*time.Millisecond {
+		return nil, fmt.Errorf("field %s: %v is below the 100ms minimum", fieldCommitPeriod, c.commitPeriod)
+	}
 	if c.lagRefresh, err = conf.FieldDuration(fieldLagRefresh); err != nil {
 		return nil, err
 	}

@@ -209,7 +209,11 @@ func (s *source) ReadBatch(ctx context.Context) (service.MessageBatch, service.A
 			return nil, nil, err
 		}
 		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			switch {
+			case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			case t == "":
+				s.log.Warnf("%s: consumer group %q: %v", Name, s.conf.group, err)
+			default:
 				s.log.Warnf("%s: fetching %s/%d: %v", Name, t, p, err)
 			}
 		})

@@ -115,7 +115,7 @@ On close the input logs one summary line.
 				Default(1024).
 				Advanced(),
 			service.NewDurationField(fieldCommitPeriod).
-				Description("How often acknowledged offsets are committed.").
+				Description("How often acknowledged offsets are committed (at least 100ms).").
 				Default("5s").
 				Advanced(),
 			service.NewIntField(fieldFetchMaxBytes).
