@@ -458,7 +458,8 @@ func (s *source) flushDue(ctx context.Context) {
 		if len(pd.offs) == 0 {
 			continue
 		}
-		if d, ok := pd.b.UntilNext(); ok && d <= 0 {
+		// UntilNext reports an overdue period as 1ns, never as zero.
+		if d, ok := pd.b.UntilNext(); ok && d <= time.Nanosecond {
 			if err := s.flushLocked(ctx, s.parts[key], pd); err != nil {
 				s.log.Errorf("%s: flushing a batch: %v", Name, err)
 			}
