@@ -117,6 +117,34 @@ func TestLint(t *testing.T) {
 	}
 }
 
+func TestLintSource(t *testing.T) {
+	const head = "input:\n  kafka_source:\n    seed_brokers: [ localhost:9092 ]\n"
+	for _, tc := range []struct {
+		name, extra, want string
+	}{
+		{"clean group", "    topics: [ orders ]\n    consumer_group: g\n", ""},
+		{"clean partitions", "    topics: [ orders:0-3, payments:2:1500 ]\n", ""},
+		{"group with partitions", "    topics: [ orders:0 ]\n    consumer_group: g\n", "explicit partitions (topic:partition) cannot be used with consumer_group"},
+		{"regex with partitions", "    topics: [ orders:0 ]\n    regexp_topics_include: [ 'ord.*' ]\n", "cannot be used with regexp_topics_include"},
+		{"no topics", "    consumer_group: g\n", "set topics or regexp_topics_include"},
+		{"dlq without topic", "    topics: [ t ]\n    on_deserialize_error: dlq\n", "on_deserialize_error: dlq needs dlq.topic"},
+		{"bad on_deserialize_error", "    topics: [ t ]\n    on_deserialize_error: ignore\n", "ignore"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := run(t, nil, "lint", writeConfig(t, head+tc.extra+"output:\n  drop: {}\n"))
+			if tc.want == "" {
+				if code != 0 {
+					t.Errorf("clean config rejected (exit %d):\n%s", code, out)
+				}
+				return
+			}
+			if code == 0 || !strings.Contains(out, tc.want) {
+				t.Errorf("want exit != 0 and %q, got exit %d:\n%s", tc.want, code, out)
+			}
+		})
+	}
+}
+
 // Every example lints clean.
 func TestExamplesLint(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "config", "examples", "*.yaml"))
