@@ -2,6 +2,7 @@ package input
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -68,6 +69,7 @@ type source struct {
 
 	stopLag chan struct{}
 	lagDone chan struct{}
+	keyJSON bool // the key codec decodes to JSON
 }
 
 func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, error) {
@@ -86,6 +88,7 @@ func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, err
 		lag:     m.NewGauge(Name+"_lag", "topic", "partition"),
 		parts:   map[tp]*partition{},
 		pending: map[tp]*pending{},
+		keyJSON: serde.TakesJSON(c.keyCodec),
 	}, nil
 }
 
@@ -481,6 +484,14 @@ func (s *source) decode(ctx context.Context, fp kgo.FetchTopicPartition, r *kgo.
 		key, err := s.conf.keyCodec.Deserialize(ctx, serde.Target{Topic: r.Topic, Key: true}, r.Key)
 		if err != nil {
 			key, kerr = r.Key, err
+		} else if s.keyJSON && len(key) > 0 && key[0] == '"' {
+			// A codec that decodes to JSON gives a string key as JSON
+			// text; kafka_key holds the string itself, as key_field
+			// takes it on the way in.
+			var str string
+			if json.Unmarshal(key, &str) == nil {
+				key = []byte(str)
+			}
 		}
 		msg.MetaSetMut("kafka_key", string(key))
 	}

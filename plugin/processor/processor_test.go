@@ -119,24 +119,81 @@ func TestAvroOrdersExample(t *testing.T) {
 		}
 		values = append(values, r.Value)
 	}
-	out, errs := runProcessors(t, fmt.Sprintf(`
+	// Read the topic back with kafka_source (Avro keys decoded into
+	// kafka_key) and decode the values with the deserialize processor.
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	keysOK := true
+	b2 := service.NewStreamBuilder()
+	_ = b2.SetLoggerYAML("level: warn")
+	if err := b2.AddInputYAML(fmt.Sprintf(`
+kafka_source:
+  seed_brokers: [ %s ]
+  topics: [ orders-avro ]
+  key_deserializer:
+    type: avro
+    schema: '"string"'
+`, kafkatest.Brokers(c))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b2.AddProcessorYAML(fmt.Sprintf(`
 deserialize:
   type: avro_confluent
   schema_registry:
     url: [ %s ]
-`, reg.URL()), values)
-	seen := map[string]bool{}
-	for i, o := range out {
-		if errs[i] != "" {
-			t.Fatalf("record %d: %s", i, errs[i])
-		}
-		if !strings.Contains(o, `"order_id":"ord-`) || !strings.Contains(o, `"currency":"EUR"`) || !strings.Contains(o, `"total":"`) {
-			t.Fatalf("decoded %s", o)
-		}
-		seen[o[strings.Index(o, "ord-"):strings.Index(o, "ord-")+10]] = true
+`, reg.URL())); err != nil {
+		t.Fatal(err)
 	}
-	if len(seen) != 1000 {
-		t.Errorf("%d distinct orders decoded, want 1000", len(seen))
+	var failures []string
+	if err := b2.AddBatchConsumerFunc(func(_ context.Context, batch service.MessageBatch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range batch {
+			if err := m.GetError(); err != nil {
+				failures = append(failures, err.Error())
+				continue
+			}
+			v, _ := m.AsBytes()
+			o := string(v)
+			if !strings.Contains(o, `"order_id":"ord-`) || !strings.Contains(o, `"currency":"EUR"`) || !strings.Contains(o, `"total":"`) {
+				failures = append(failures, "decoded "+o)
+				continue
+			}
+			k, _ := m.MetaGet("kafka_key")
+			if !strings.HasPrefix(k, "cust-") || !strings.Contains(o, `"id":"`+k+`"`) {
+				keysOK = false
+			}
+			seen[o[strings.Index(o, "ord-"):strings.Index(o, "ord-")+10]] = true
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b2.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(context.Background()) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n, f := len(seen), len(failures)
+		mu.Unlock()
+		if n == 1000 || f > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_ = s.Stop(ctx)
+	<-done
+	if len(failures) > 0 {
+		t.Fatalf("%d failures, first: %s", len(failures), failures[0])
+	}
+	if len(seen) != 1000 || !keysOK {
+		t.Errorf("%d distinct orders decoded (want 1000); keys match customers: %v", len(seen), keysOK)
 	}
 }
 
