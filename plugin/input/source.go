@@ -296,7 +296,6 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 	offs := make([]int64, 0, len(fp.Records))
 	var dead []*kgo.Record
 	var deadOffs []int64
-	var deadFail []dlq.Failure
 	for _, r := range fp.Records {
 		msg, failure := s.decode(ctx, fp, r)
 		if failure != nil {
@@ -321,7 +320,6 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 				s.mu.Unlock()
 				dead = append(dead, dlq.Record(topic, r, *failure))
 				deadOffs = append(deadOffs, r.Offset)
-				deadFail = append(deadFail, *failure)
 				continue
 			}
 			msg.SetError(failure.Err)

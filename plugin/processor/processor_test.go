@@ -107,7 +107,6 @@ func TestAvroOrdersExample(t *testing.T) {
 	if !ok {
 		t.Fatal("value schema not registered under orders-avro-value")
 	}
-	var values [][]byte
 	for _, r := range recs {
 		id, _, err := serde.ParseConfluentHeader(r.Value)
 		if err != nil || id != ss.ID {
@@ -117,7 +116,6 @@ func TestAvroOrdersExample(t *testing.T) {
 		if len(r.Key) != 9 || r.Key[0] != 16 || !strings.HasPrefix(string(r.Key[1:]), "cust-") {
 			t.Fatalf("key %x is not the Avro string of a customer id", r.Key)
 		}
-		values = append(values, r.Value)
 	}
 	// Read the topic back with kafka_source (Avro keys decoded into
 	// kafka_key) and decode the values with the deserialize processor.
