@@ -283,6 +283,9 @@ func (d *decoder) blocks(w, r *node, dst []byte) ([]byte, error) {
 				if err != nil {
 					return nil, err
 				}
+				if !utf8.Valid(k) {
+					return nil, fmt.Errorf("map key at offset %d is not valid UTF-8", d.pos-len(k))
+				}
 				dst = appendJSONBytes(dst, k)
 				dst = append(dst, ':')
 			}
