@@ -46,6 +46,8 @@ const (
 	StageSerialize   Stage = "SERIALIZE"
 	StageProduce     Stage = "PRODUCE"
 	StageDeserialize Stage = "DESERIALIZE"
+	// StageDLQ is a failed write to a dead-letter topic.
+	StageDLQ Stage = "DLQ"
 )
 
 // Totals is a snapshot of a ledger's counts.

@@ -87,8 +87,12 @@ func Record(topic string, orig *kgo.Record, f Failure) *kgo.Record {
 // Writer produces dead-letter records on its own client, so a DLQ's
 // settings (and failures) stay apart from the main path's.
 type Writer struct {
-	mu sync.Mutex
-	cl *kgo.Client
+	mu   sync.Mutex
+	cl   *kgo.Client
+	opts []kgo.Opt
+
+	aloneMu sync.Mutex
+	alone   *kgo.Client // created on first need, see WriteAlone
 }
 
 // NewWriter creates a writer from client options.
@@ -97,7 +101,23 @@ func NewWriter(opts ...kgo.Opt) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dead-letter client: %w", err)
 	}
-	return &Writer{cl: cl}, nil
+	return &Writer{cl: cl, opts: opts}, nil
+}
+
+// WriteAlone produces one record on a client that sends nothing else at the
+// time, so a size error belongs to that record and not to a batch it
+// shared.
+func (w *Writer) WriteAlone(ctx context.Context, r *kgo.Record) error {
+	w.aloneMu.Lock()
+	defer w.aloneMu.Unlock()
+	if w.alone == nil {
+		cl, err := kgo.NewClient(append(w.opts, kgo.ProducerLinger(0))...)
+		if err != nil {
+			return err
+		}
+		w.alone = cl
+	}
+	return w.alone.ProduceSync(ctx, r).FirstErr()
 }
 
 // Write produces every record and waits for all of them; errs[i] is the
@@ -123,5 +143,11 @@ func (w *Writer) Close() {
 	if w.cl != nil {
 		w.cl.Close()
 		w.cl = nil
+	}
+	w.aloneMu.Lock()
+	defer w.aloneMu.Unlock()
+	if w.alone != nil {
+		w.alone.Close()
+		w.alone = nil
 	}
 }

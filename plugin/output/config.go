@@ -33,6 +33,8 @@ type sinkConfig struct {
 
 	keyCodec   serde.Codec
 	valueCodec serde.Codec
+	keyType    string // codec names, for dead-letter headers
+	valueType  string
 
 	producerOpts []kgo.Opt
 	maxMsgBytes  int32
@@ -41,6 +43,14 @@ type sinkConfig struct {
 	// the record's timestamp and would fail at once every record given an
 	// old timestamp_ms.
 	timeout time.Duration
+
+	dlq *dlqConfig // nil without a dead-letter queue
+}
+
+type dlqConfig struct {
+	topic   *service.InterpolatedString
+	headers bool
+	opts    []kgo.Opt // producer options, the output's overridden by the dlq block's
 }
 
 type headerSpec struct {
@@ -123,11 +133,53 @@ func parseConfig(conf *service.ParsedConfig) (*sinkConfig, error) {
 	if c.valueCodec, err = serdefield.Parse(conf, fieldValueSerializer, false); err != nil {
 		return nil, err
 	}
+	c.keyType, _ = conf.FieldString(fieldKeySerializer, serdefield.FieldType)
+	c.valueType, _ = conf.FieldString(fieldValueSerializer, serdefield.FieldType)
 
 	if c.producerOpts, err = c.parseProducer(conf); err != nil {
 		return nil, err
 	}
+	if conf.Contains(fieldDLQ) {
+		if c.dlq, err = c.parseDLQ(conf.Namespace(fieldDLQ)); err != nil {
+			return nil, fmt.Errorf("field %s.%w", fieldDLQ, err)
+		}
+	}
 	return c, nil
+}
+
+func (c *sinkConfig) parseDLQ(conf *service.ParsedConfig) (*dlqConfig, error) {
+	d := &dlqConfig{}
+	var err error
+	if d.topic, err = conf.FieldInterpolatedString("topic"); err != nil {
+		return nil, fmt.Errorf("topic: %w", err)
+	}
+	if d.headers, err = conf.FieldBool("error_headers"); err != nil {
+		return nil, fmt.Errorf("error_headers: %w", err)
+	}
+	d.opts = append([]kgo.Opt{}, c.producerOpts...)
+	if conf.Contains("acks") {
+		acks, _ := conf.FieldString("acks")
+		switch acks {
+		case "all":
+			d.opts = append(d.opts, kgo.RequiredAcks(kgo.AllISRAcks()))
+		case "leader", "none":
+			// Weaker acks cannot be idempotent.
+			a := kgo.LeaderAck()
+			if acks == "none" {
+				a = kgo.NoAck()
+			}
+			d.opts = append(d.opts, kgo.RequiredAcks(a), kgo.DisableIdempotentWrite())
+		}
+	}
+	if conf.Contains("max_message_bytes") {
+		sizeStr, _ := conf.FieldString("max_message_bytes")
+		size, err := parseBytes(sizeStr)
+		if err != nil {
+			return nil, fmt.Errorf("max_message_bytes: %w", err)
+		}
+		d.opts = append(d.opts, kgo.ProducerBatchMaxBytes(int32(size)))
+	}
+	return d, nil
 }
 
 // parseProducer turns the producer knobs into franz-go options.

@@ -61,6 +61,8 @@ output:
     key: '${! content() }'
     metadata_min_age: 50ms
     max_in_flight: 8
+    dlq:
+      topic: orders.dlq
 metrics:
   capture: {}
 logger:
@@ -89,6 +91,14 @@ logger:
 	nacked := metrics.Get(`kafka_sink_records{outcome="nacked"}`)
 	if delivered != total {
 		t.Errorf("delivered counter %d, want %d\n%s", delivered, total, metrics.Dump("kafka_sink"))
+	}
+	// Retriable faults are the cluster's, never a record's: nothing may
+	// reach the dead-letter topic.
+	if d := metrics.Get(`kafka_sink_records{outcome="dead_lettered"}`); d != 0 {
+		t.Errorf("%d records dead-lettered by retriable faults", d)
+	}
+	if recs, err := kafkatest.Read(context.Background(), c.ListenAddrs(), "orders.dlq"); err == nil && len(recs) > 0 {
+		t.Errorf("the DLQ holds %d records after retriable faults", len(recs))
 	}
 	t.Logf("%d produce requests, %d broker faults, %d records nacked and retried by the pipeline", produces.Load(), hits, nacked)
 }

@@ -33,21 +33,25 @@ func prepErr(reason string, format string, args ...any) *recordError {
 // buildRecords turns a batch into records, one per message, in one pass:
 // topic, key, partition, headers, timestamp and the serialized key and
 // value. A message that cannot become a record gets an error at its index
-// and a nil record; the others are unaffected.
-func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, recs []*kgo.Record, errs []*recordError) {
+// and a nil record; the others are unaffected. partial[i] always holds what
+// was worked out for message i (for a failed one, the raw key where its
+// serialization failed), for the dead-letter queue.
+func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, recs, partial []*kgo.Record, errs []*recordError) {
 	c := s.conf
 	keyJSON := c.keyPath != nil && serde.TakesJSON(c.keyCodec)
 	for i, msg := range batch {
+		r := &kgo.Record{}
+		partial[i] = r
 		topic, err := batch.TryInterpolatedString(i, c.topic)
 		if err != nil {
 			errs[i] = prepErr("interpolation", "field %s: %w", fieldTopic, err)
 			continue
 		}
+		r.Topic = topic
 		if err := validTopic(topic); err != nil {
 			errs[i] = &recordError{Stage: accounting.StageProduce, Reason: "invalid_topic", Err: fmt.Errorf("field %s: %w", fieldTopic, err)}
 			continue
 		}
-		r := &kgo.Record{Topic: topic}
 
 		var rawKey []byte
 		switch {
@@ -64,6 +68,7 @@ func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, rec
 		}
 		if len(rawKey) > 0 {
 			if r.Key, err = c.keyCodec.Serialize(ctx, serde.Target{Topic: topic, Key: true}, rawKey); err != nil {
+				r.Key = rawKey
 				errs[i] = prepErr("key_serializer", "field %s: %w", fieldKeySerializer, err)
 				continue
 			}

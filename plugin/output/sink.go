@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ferry-connect/ferry/internal/accounting"
+	"github.com/ferry-connect/ferry/internal/dlq"
 )
 
 func init() {
@@ -47,6 +48,8 @@ type sink struct {
 	// created on first need; isoMu keeps its use sequential.
 	isoMu sync.Mutex
 	iso   *kgo.Client
+
+	dlqW *dlq.Writer // nil without a dlq block
 }
 
 func newSink(conf *service.ParsedConfig, mgr *service.Resources) (*sink, error) {
@@ -83,6 +86,13 @@ func (s *sink) Connect(ctx context.Context) error {
 		s.client = nil
 		return err
 	}
+	if s.conf.dlq != nil && s.dlqW == nil {
+		w, err := dlq.NewWriter(append(s.conf.conn.Opts(), s.conf.dlq.opts...)...)
+		if err != nil {
+			return fmt.Errorf("%s: dlq: %w", Name, err)
+		}
+		s.dlqW = w
+	}
 	return nil
 }
 
@@ -99,8 +109,9 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 	n := len(batch)
 	s.ledger.Attempt(n)
 	recs := make([]*kgo.Record, n)
+	partial := make([]*kgo.Record, n)
 	prep := make([]*recordError, n)
-	s.buildRecords(ctx, batch, recs, prep)
+	s.buildRecords(ctx, batch, recs, partial, prep)
 
 	errs := make([]error, n)
 	for i, e := range prep {
@@ -122,7 +133,11 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 		s.log.Warnf("%s: no answer from the cluster for %v with records in flight; reconnecting. Records whose delivery is unknown are retried and may be written twice", Name, 2*s.conf.timeout)
 		s.forgetClient(cl)
 	}
-	return s.settle(ctx, cl, batch, recs, errs)
+	var dead []bool
+	if s.dlqW != nil {
+		dead = s.deadLetter(pctx, batch, partial, errs)
+	}
+	return s.settle(ctx, cl, batch, recs, errs, dead)
 }
 
 // forgetClient drops cl, already closed, unless Connect replaced it.
@@ -223,9 +238,11 @@ func (s *sink) isolateTooLarge(ctx context.Context, recs []*kgo.Record, errs []e
 }
 
 // settle gives each record its outcome and builds the error the host sees.
-func (s *sink) settle(ctx context.Context, cl *kgo.Client, batch service.MessageBatch, recs []*kgo.Record, errs []error) error {
+// dead[i] (when dead is not nil) says record i is in the dead-letter queue.
+func (s *sink) settle(ctx context.Context, cl *kgo.Client, batch service.MessageBatch, recs []*kgo.Record, errs []error, dead []bool) error {
 	var (
 		failed       int
+		deadN        int
 		connectivity = true
 		first        error
 	)
@@ -233,9 +250,14 @@ func (s *sink) settle(ctx context.Context, cl *kgo.Client, batch service.Message
 		if err == nil {
 			continue
 		}
-		failed++
 		c := classify(err)
 		s.ledger.Error(c.stage, c.reason)
+		if dead != nil && dead[i] {
+			deadN++
+			errs[i] = nil
+			continue
+		}
+		failed++
 		connectivity = connectivity && c.connectivity
 		topic := ""
 		if recs[i] != nil {
@@ -246,7 +268,8 @@ func (s *sink) settle(ctx context.Context, cl *kgo.Client, batch service.Message
 			first = errs[i]
 		}
 	}
-	s.ledger.Outcome(accounting.Delivered, len(batch)-failed)
+	s.ledger.Outcome(accounting.Delivered, len(batch)-failed-deadN)
+	s.ledger.Outcome(accounting.DeadLettered, deadN)
 	s.ledger.Outcome(accounting.Nacked, failed)
 	if failed == 0 {
 		return nil
@@ -287,6 +310,9 @@ func (s *sink) Close(ctx context.Context) error {
 		s.iso = nil
 	}
 	s.isoMu.Unlock()
+	if s.dlqW != nil {
+		s.dlqW.Close()
+	}
 	s.log.Infof("%s", s.ledger.Summary())
 	return nil
 }

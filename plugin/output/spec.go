@@ -36,6 +36,7 @@ const (
 	fieldTimeout            = "timeout"
 	fieldAutoTopicCreation  = "allow_auto_topic_creation"
 	fieldBatching           = "batching"
+	fieldDLQ                = "dlq"
 )
 
 // Partitioner names. murmur2_hash is kafka_franz's name for the Java
@@ -178,6 +179,23 @@ On close the output logs one line: `+"`kafka_sink summary: attempted=… deliver
 				Description("Ask the brokers to create a topic that does not exist (they do so only if their `auto.create.topics.enable` allows it). When off, records for a missing topic fail with UNKNOWN_TOPIC_OR_PARTITION.").
 				Default(true).
 				Advanced(),
+			service.NewObjectField(fieldDLQ,
+				service.NewInterpolatedStringField("topic").
+					Description("The dead-letter topic, evaluated per message, e.g. `orders.dlq` or `${! @kafka_topic }.dlq`."),
+				service.NewBoolField("error_headers").
+					Description("Add Kafka Connect's `__connect.errors.*` headers (original topic, stage, error class and message, connector) to each dead letter.").
+					Default(true),
+				service.NewStringEnumField("acks", "all", "leader", "none").
+					Description("Acknowledgements for dead letters; by default the output's `acks`.").
+					Optional().
+					Advanced(),
+				service.NewStringField("max_message_bytes").
+					Description("The largest dead-letter batch; by default the output's `max_message_bytes`. A dead letter too large even alone has its value dropped (see the delivery guide).").
+					Optional().
+					Advanced(),
+			).
+				Description("Dead-letter queue. Records that fail for a reason of their own (serialization, MESSAGE_TOO_LARGE, INVALID_RECORD, CORRUPT_MESSAGE, an invalid topic) are written here with their original key, raw value, headers and timestamp, and count as `dead_lettered`; retrying them would not help. Cluster-wide or retriable errors are never dead-lettered: those records are returned to the pipeline. A record whose dead-letter write fails is returned to the pipeline too.").
+				Optional(),
 			service.NewOutputMaxInFlightField().Default(64),
 			service.NewBatchPolicyField(fieldBatching),
 		).
