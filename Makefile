@@ -39,6 +39,8 @@ lint: fmt-check vet staticcheck
 
 test: lint
 	$(GO) test -race -count=1 -timeout 12m ./...
+	@# Tests that cannot run under -race (see plugin/input/atleastonce_test.go).
+	$(GO) test -count=1 -run 'TestIntegrationAtLeastOnce' ./plugin/input/
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 fuzz:

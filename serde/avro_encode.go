@@ -228,11 +228,7 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 			return nil, err
 		}
 		st.scratch[depth] = buf
-		if count > 0 {
-			dst = appendLong(dst, int64(count))
-			dst = append(dst, buf...)
-		}
-		return append(dst, 0), nil
+		return appendBlock(dst, buf, count), nil
 	case kMap:
 		if t != objectValue {
 			return nil, mismatch(n, t)
@@ -258,11 +254,7 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 			return nil, err
 		}
 		st.scratch[depth] = buf
-		if count > 0 {
-			dst = appendLong(dst, int64(count))
-			dst = append(dst, buf...)
-		}
-		return append(dst, 0), nil
+		return appendBlock(dst, buf, count), nil
 	case kRecord:
 		return encodeRecord(st, n, opts, dst, depth, t)
 	case kUnion:
@@ -676,6 +668,16 @@ func validUUID(s []byte) bool {
 		}
 	}
 	return true
+}
+
+// appendBlock appends count encoded items as one Avro block followed by the
+// end marker (a count of zero).
+func appendBlock(dst, items []byte, count int) []byte {
+	if count > 0 {
+		dst = appendLong(dst, int64(count))
+		dst = append(dst, items...)
+	}
+	return append(dst, 0)
 }
 
 // appendLong appends v as an Avro long: zig-zag, then a base-128 varint.

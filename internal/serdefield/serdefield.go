@@ -145,14 +145,22 @@ func RegistryField() *service.ConfigField {
 	).Description("The Confluent-compatible schema registry, for `avro_confluent`.")
 }
 
+// Named is a codec with the type name it was configured with, which
+// dead-letter headers and metric reasons report.
+type Named struct {
+	serde.Codec
+	Type string
+}
+
 // Parse builds the codec configured at field name; decodeOnly says the
 // component only decodes with it (no local schema is then needed).
-func Parse(conf *service.ParsedConfig, name string, decodeOnly bool) (serde.Codec, error) {
+func Parse(conf *service.ParsedConfig, name string, decodeOnly bool) (Named, error) {
 	codec, err := ParseAt(conf.Namespace(name), decodeOnly)
 	if err != nil {
-		return nil, fmt.Errorf("field %s: %w", name, err)
+		return Named{}, fmt.Errorf("field %s: %w", name, err)
 	}
-	return codec, nil
+	typ, _ := conf.FieldString(name, FieldType)
+	return Named{Codec: codec, Type: typ}, nil
 }
 
 // ParseAt builds the codec from stanza fields at the top level of conf.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/internal/serdefield"
-	"github.com/ferry-connect/ferry/serde"
 )
 
 type sourceConfig struct {
@@ -28,10 +27,8 @@ type sourceConfig struct {
 	lagRefresh      time.Duration
 	batching        service.BatchPolicy
 
-	keyCodec   serde.Codec
-	valueCodec serde.Codec
-	keyType    string
-	valueType  string
+	keyCodec   serdefield.Named
+	valueCodec serdefield.Named
 	onError    string
 	dlqTopic   *service.InterpolatedString
 
@@ -114,8 +111,6 @@ func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
 	if c.valueCodec, err = serdefield.Parse(conf, fieldValueDeserializer, true); err != nil {
 		return nil, err
 	}
-	c.keyType, _ = conf.FieldString(fieldKeyDeserializer, serdefield.FieldType)
-	c.valueType, _ = conf.FieldString(fieldValueDeserializer, serdefield.FieldType)
 	if c.onError, err = conf.FieldString(fieldOnError); err != nil {
 		return nil, err
 	}

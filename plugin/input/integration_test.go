@@ -78,42 +78,6 @@ input:
       count: $INPUT_BATCH_COUNT
 `, opts...)
 	})
-	// The at-least-once test acks some of A..E, nacks C and E, restarts
-	// the input and expects exactly C and E again. Offsets are committed
-	// per partition in order, so that holds when no acked message sits
-	// after C or E in the same partition: key by content, on a topic where
-	// A..E hash to five different partitions.
-	t.Run("group at least once", func(t *testing.T) {
-		parts := int32(5)
-		for ; ; parts++ {
-			seen := map[int32]bool{}
-			for _, k := range []string{"A", "B", "C", "D", "E"} {
-				seen[kafkatest.JavaPartition([]byte(k), parts)] = true
-			}
-			if len(seen) == 5 {
-				break
-			}
-		}
-		c := kafkatest.Cluster(t, kfake.AllowAutoTopicCreation(), kfake.DefaultNumPartitions(int(parts)))
-		b := kafkatest.Brokers(c)
-		integration.StreamTests(integration.StreamTestAtLeastOnceDelivery()).Run(t, `
-output:
-  kafka_sink:
-    seed_brokers: [ `+b+` ]
-    topic: topic-$ID
-    key: '${! content() }'
-    metadata_min_age: 50ms
-input:
-  kafka_source:
-    seed_brokers: [ `+b+` ]
-    topics: [ topic-$ID ]
-    consumer_group: group-$ID
-    metadata_min_age: 50ms
-    commit_period: 100ms
-    heartbeat_interval: 200ms
-    fetch_max_wait: 100ms
-`, opts...)
-	})
 	t.Run("no group", func(t *testing.T) {
 		integration.StreamTests(
 			integration.StreamTestOpenClose(),

@@ -88,7 +88,7 @@ func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, err
 		lag:     m.NewGauge(Name+"_lag", "topic", "partition"),
 		parts:   map[tp]*partition{},
 		pending: map[tp]*pending{},
-		keyJSON: serde.TakesJSON(c.keyCodec),
+		keyJSON: serde.TakesJSON(c.keyCodec.Codec),
 	}, nil
 }
 
@@ -506,10 +506,10 @@ func (s *source) decode(ctx context.Context, fp kgo.FetchTopicPartition, r *kgo.
 	switch {
 	case raw:
 		return msg, &dlq.Failure{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Stage: accounting.StageDeserialize,
-			ClassName: "serde." + s.conf.valueType, Err: fmt.Errorf("%s: %w", fieldValueDeserializer, verr), Connector: s.label}
+			ClassName: "serde." + s.conf.valueCodec.Type, Err: fmt.Errorf("%s: %w", fieldValueDeserializer, verr), Connector: s.label}
 	case kerr != nil:
 		return msg, &dlq.Failure{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Stage: accounting.StageDeserialize,
-			ClassName: "serde." + s.conf.keyType, Err: fmt.Errorf("%s: %w", fieldKeyDeserializer, kerr), Connector: s.label}
+			ClassName: "serde." + s.conf.keyCodec.Type, Err: fmt.Errorf("%s: %w", fieldKeyDeserializer, kerr), Connector: s.label}
 	}
 	return msg, nil
 }

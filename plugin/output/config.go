@@ -12,7 +12,6 @@ import (
 
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/internal/serdefield"
-	"github.com/ferry-connect/ferry/serde"
 )
 
 // sinkConfig is a parsed kafka_sink config. Parsing checks everything a
@@ -31,10 +30,8 @@ type sinkConfig struct {
 	headers     []headerSpec
 	timestampMs *service.InterpolatedString
 
-	keyCodec   serde.Codec
-	valueCodec serde.Codec
-	keyType    string // codec names, for dead-letter headers
-	valueType  string
+	keyCodec   serdefield.Named
+	valueCodec serdefield.Named
 
 	producerOpts []kgo.Opt
 	maxMsgBytes  int32
@@ -133,8 +130,6 @@ func parseConfig(conf *service.ParsedConfig) (*sinkConfig, error) {
 	if c.valueCodec, err = serdefield.Parse(conf, fieldValueSerializer, false); err != nil {
 		return nil, err
 	}
-	c.keyType, _ = conf.FieldString(fieldKeySerializer, serdefield.FieldType)
-	c.valueType, _ = conf.FieldString(fieldValueSerializer, serdefield.FieldType)
 
 	if c.producerOpts, err = c.parseProducer(conf); err != nil {
 		return nil, err

@@ -56,9 +56,9 @@ func (s *sink) deadLetter(ctx context.Context, batch service.MessageBatch, parti
 			class := Name
 			switch c.reason {
 			case "key_serializer":
-				class = "serde." + s.conf.keyType
+				class = "serde." + s.conf.keyCodec.Type
 			case "value_serializer":
-				class = "serde." + s.conf.valueType
+				class = "serde." + s.conf.valueCodec.Type
 			}
 			r = dlq.Record(topic, raw, dlq.Failure{
 				Topic: orig.Topic, Partition: -1, Offset: -1, Stage: c.stage,

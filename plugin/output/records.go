@@ -38,7 +38,7 @@ func prepErr(reason string, format string, args ...any) *recordError {
 // serialization failed), for the dead-letter queue.
 func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, recs, partial []*kgo.Record, errs []*recordError) {
 	c := s.conf
-	keyJSON := c.keyPath != nil && serde.TakesJSON(c.keyCodec)
+	keyJSON := c.keyPath != nil && serde.TakesJSON(c.keyCodec.Codec)
 	for i, msg := range batch {
 		r := &kgo.Record{}
 		partial[i] = r
