@@ -32,14 +32,16 @@ func (r reverse) Deserialize(_ context.Context, _ serde.Target, d []byte) ([]byt
 	return out, nil
 }
 
-// Register a codec from Go; YAML then selects it with `type: reverse` and
-// passes its settings under `options:`.
-func ExampleRegister() {
+// Register the codec once, when the program starts; YAML then selects it
+// with `type: reverse` and passes its settings under `options:`.
+func init() {
 	serde.MustRegister("reverse", func(c serde.Config) (serde.Codec, error) {
 		prefix, _ := c.Options["prefix"].(string)
 		return reverse{prefix: []byte(prefix)}, nil
 	})
+}
 
+func ExampleRegister() {
 	// What kafka_sink does with `value_serializer: {type: reverse, options: {prefix: "v1:"}}`:
 	codec, err := serde.New(serde.Config{Type: "reverse", Options: map[string]any{"prefix": "v1:"}})
 	if err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ferry-connect/ferry/serde"
@@ -65,15 +67,18 @@ func (u upper) Deserialize(_ context.Context, _ serde.Target, d []byte) ([]byte,
 	return bytes.ToLower(bytes.TrimSuffix(d, []byte(u.suffix))), nil
 }
 
+var registered atomic.Int64
+
 func TestRegister(t *testing.T) {
-	err := serde.Register("test_upper", func(c serde.Config) (serde.Codec, error) {
+	name := fmt.Sprintf("test_upper_%d", registered.Add(1)) // unique under -count
+	err := serde.Register(name, func(c serde.Config) (serde.Codec, error) {
 		s, _ := c.Options["suffix"].(string)
 		return upper{suffix: s}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := serde.New(serde.Config{Type: "test_upper", Options: map[string]any{"suffix": "!"}})
+	c, err := serde.New(serde.Config{Type: name, Options: map[string]any{"suffix": "!"}})
 	if err != nil {
 		t.Fatal(err)
 	}
