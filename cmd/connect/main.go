@@ -16,6 +16,8 @@ import (
 
 	// Ferry's components.
 	_ "github.com/ferry-connect/ferry/plugin/all"
+
+	"github.com/ferry-connect/ferry/internal/prometheus"
 )
 
 // Version and DateBuilt are set at build time with
@@ -35,6 +37,9 @@ func main() {
 	}
 	if DateBuilt == "" {
 		DateBuilt = "unknown"
+	}
+	if err := prometheus.Register(service.GlobalEnvironment()); err != nil {
+		panic(err)
 	}
 	service.RunCLI(context.Background(),
 		service.CLIOptSetBinaryName("connect"),

@@ -26,6 +26,7 @@ var Components = []Component{
 	{Type: "output", Name: "kafka_sink"},
 	{Type: "processor", Name: "serialize"},
 	{Type: "processor", Name: "deserialize"},
+	{Type: "metric", Name: "prometheus"},
 }
 
 // Path is where a component's page lives, relative to the repository root.
@@ -121,6 +122,13 @@ func Render(env *service.Environment, c Component) (string, error) {
 		"input":     env.WalkInputs,
 		"output":    env.WalkOutputs,
 		"processor": env.WalkProcessors,
+		// Benthos v4.80 looks metrics up in the global bundle whatever the
+		// environment; the caller registers exporters there.
+		"metric": func(fn func(string, *service.ConfigView)) {
+			if v, ok := env.GetMetricsConfig(c.Name); ok {
+				fn(c.Name, v)
+			}
+		},
 	}[c.Type]
 	if walk == nil {
 		return "", fmt.Errorf("unknown component type %q", c.Type)

@@ -4,11 +4,18 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/ferry-connect/ferry/internal/prometheus"
 	_ "github.com/ferry-connect/ferry/plugin/all"
+)
+
+var (
+	registerOnce sync.Once
+	registerErr  error
 )
 
 var update = flag.Bool("update", false, "rewrite the committed component docs (make docs)")
@@ -17,8 +24,15 @@ var update = flag.Bool("update", false, "rewrite the committed component docs (m
 // run `make docs`, commit both.
 func TestComponentDocsUpToDate(t *testing.T) {
 	root := filepath.Join("..", "..")
+	// The connect binary registers the Prometheus exporter on the global
+	// environment in main; Benthos looks metrics docs up there only.
+	registerOnce.Do(func() { registerErr = prometheus.Register(service.GlobalEnvironment()) })
+	if registerErr != nil {
+		t.Fatal(registerErr)
+	}
+	env := service.GlobalEnvironment()
 	for _, c := range Components {
-		got, err := Render(service.GlobalEnvironment(), c)
+		got, err := Render(env, c)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
