@@ -145,6 +145,20 @@ func TestLintSource(t *testing.T) {
 	}
 }
 
+// Typical kafka_franz and schema_registry_* configs, renamed to Ferry's
+// components as docs/migrating-from-kafka_franz.md says, lint clean.
+func TestMigratedConfigsLint(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "kafka_franz", "*.yaml"))
+	if len(files) < 5 {
+		t.Fatalf("found %d migration configs", len(files))
+	}
+	for _, f := range files {
+		if out, code := run(t, nil, "lint", f); code != 0 {
+			t.Errorf("%s: exit %d\n%s", f, code, out)
+		}
+	}
+}
+
 // Every example lints clean.
 func TestExamplesLint(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "config", "examples", "*.yaml"))

@@ -20,6 +20,7 @@ const (
 	FieldMetadataMinAge = "metadata_min_age"
 	FieldDialTimeout    = "dial_timeout"
 	FieldRequestTimeout = "request_timeout_overhead"
+	FieldConnIdle       = "conn_idle_timeout"
 )
 
 // SASL mechanism names accepted in `sasl[].mechanism`.
@@ -60,6 +61,10 @@ func Fields() []*service.ConfigField {
 		service.NewDurationField(FieldRequestTimeout).
 			Description("Extra time allowed on top of a request's own timeout before the client gives up on a broker's answer and retries on a fresh connection.").
 			Default("10s").
+			Advanced(),
+		service.NewDurationField(FieldConnIdle).
+			Description("How long an idle connection to a broker is kept open.").
+			Default("20s").
 			Advanced(),
 	}
 }

@@ -29,6 +29,7 @@ type Config struct {
 	MetadataMinAge time.Duration
 	DialTimeout    time.Duration
 	RequestTimeout time.Duration
+	ConnIdle       time.Duration
 }
 
 // Parse reads the connection fields from conf. Every error names the field
@@ -73,6 +74,7 @@ func Parse(conf *service.ParsedConfig) (*Config, error) {
 		{FieldMetadataMinAge, &c.MetadataMinAge},
 		{FieldDialTimeout, &c.DialTimeout},
 		{FieldRequestTimeout, &c.RequestTimeout},
+		{FieldConnIdle, &c.ConnIdle},
 	} {
 		if *d.dst, err = conf.FieldDuration(d.field); err != nil {
 			return nil, err
@@ -143,6 +145,7 @@ func (c *Config) Opts() []kgo.Opt {
 		kgo.MetadataMinAge(c.MetadataMinAge),
 		kgo.DialTimeout(c.DialTimeout),
 		kgo.RequestTimeoutOverhead(c.RequestTimeout),
+		kgo.ConnIdleTimeout(c.ConnIdle),
 	}
 	if c.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
