@@ -29,7 +29,22 @@ const (
 var (
 	ErrWireFormat    = errors.New("not Confluent wire format")
 	ErrUnknownSchema = errors.New("schema ID not found in the registry")
+	// ErrRegistryUnavailable wraps failures to reach the registry (a
+	// network error or a 5xx answer): the registry's state, not the
+	// record's, so callers should retry rather than dead-letter.
+	ErrRegistryUnavailable = errors.New("schema registry unavailable")
 )
+
+// registryErr marks transport failures and server errors as
+// ErrRegistryUnavailable; answers about the request itself (4xx) are left
+// as they are.
+func registryErr(err error) error {
+	var re *sr.ResponseError
+	if errors.As(err, &re) && re.StatusCode < 500 {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrRegistryUnavailable, err)
+}
 
 // confluentHeaderLen is the magic byte plus the 4-byte schema ID.
 const confluentHeaderLen = 5
@@ -198,12 +213,12 @@ func (c *confluentCodec) writerFor(ctx context.Context, subject string) (int, *n
 	if c.register {
 		ss, err = c.cl.CreateSchema(ctx, subject, schema)
 		if err != nil {
-			return 0, nil, fmt.Errorf("registering the schema under subject %q: %w", subject, err)
+			return 0, nil, fmt.Errorf("registering the schema under subject %q: %w", subject, registryErr(err))
 		}
 	} else {
 		ss, err = c.cl.LookupSchema(ctx, subject, schema)
 		if err != nil {
-			return 0, nil, fmt.Errorf("the schema is not registered under subject %q (auto_register is off): %w", subject, err)
+			return 0, nil, fmt.Errorf("looking the schema up under subject %q (auto_register is off): %w", subject, registryErr(err))
 		}
 	}
 	c.mu.Lock()
@@ -228,7 +243,7 @@ func (c *confluentCodec) latestFor(ctx context.Context, subject string) (int, *n
 			// Keep encoding with what we had while the registry is away.
 			return l.id, l.node, nil
 		}
-		return 0, nil, fmt.Errorf("fetching the latest schema of subject %q: %w", subject, err)
+		return 0, nil, fmt.Errorf("fetching the latest schema of subject %q: %w", subject, registryErr(err))
 	}
 	n, err := c.schemaByID(ctx, ss.ID, ss.Schema.Schema)
 	if err != nil {
@@ -258,7 +273,7 @@ func (c *confluentCodec) schemaByID(ctx context.Context, id int, text string) (*
 			if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
 				return nil, fmt.Errorf("%w: schema ID %d: %v", ErrUnknownSchema, id, err)
 			}
-			return nil, fmt.Errorf("fetching schema ID %d: %w", id, err)
+			return nil, fmt.Errorf("fetching schema ID %d: %w", id, registryErr(err))
 		}
 		if s.Type != sr.TypeAvro {
 			return nil, fmt.Errorf("schema ID %d is %s, not Avro", id, s.Type)

@@ -268,3 +268,34 @@ dlq:
 		t.Errorf("ledger %+v", tot)
 	}
 }
+
+// A schema registry that cannot be reached is the registry's state, not
+// the records': they are returned to the pipeline, never dead-lettered.
+func TestRegistryOutageIsNotDeadLettered(t *testing.T) {
+	c := kafkatest.Cluster(t, kfake.SeedTopics(1, "orders", "orders.dlq"))
+	dead := "127.0.0.1:1" // nothing listens on port 1
+	s := newTestSink(t, fmt.Sprintf(`
+seed_brokers: [ %s ]
+topic: orders
+value_serializer:
+  type: avro_confluent
+  schema: '"long"'
+  schema_registry:
+    url: [ http://%s ]
+dlq:
+  topic: orders.dlq
+`, kafkatest.Brokers(c), dead))
+	failed, err := write(t, s, service.MessageBatch{msg("1"), msg("2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 2 || !strings.Contains(failed[0].Error(), "schema registry unavailable") {
+		t.Fatalf("failed = %v", failed)
+	}
+	if recs, err := kafkatest.Read(context.Background(), c.ListenAddrs(), "orders.dlq"); err != nil || len(recs) != 0 {
+		t.Fatalf("DLQ holds %d records (%v)", len(recs), err)
+	}
+	if tot := s.ledger.Totals(); tot.Nacked != 2 || tot.DeadLettered != 0 {
+		t.Errorf("ledger %+v", tot)
+	}
+}

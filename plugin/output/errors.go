@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ferry-connect/ferry/internal/accounting"
+	"github.com/ferry-connect/ferry/serde"
 )
 
 // classified is what the sink needs to know about one failed record.
@@ -41,6 +42,10 @@ var recordFaults = []*kerr.Error{
 
 func classify(err error) classified {
 	var re *recordError
+	if errors.Is(err, serde.ErrRegistryUnavailable) {
+		// The registry is down, not the record wrong: retry it.
+		return classified{stage: accounting.StageSerialize, reason: "schema_registry_unavailable"}
+	}
 	if errors.As(err, &re) {
 		return classified{stage: re.Stage, reason: re.Reason, ownFault: true}
 	}

@@ -137,7 +137,7 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 	if s.dlqW != nil {
 		dead = s.deadLetter(pctx, batch, partial, errs)
 	}
-	return s.settle(ctx, cl, batch, recs, errs, dead)
+	return s.settle(ctx, cl, batch, partial, errs, dead)
 }
 
 // forgetClient drops cl, already closed, unless Connect replaced it.
@@ -240,6 +240,8 @@ func (s *sink) isolateTooLarge(ctx context.Context, recs []*kgo.Record, errs []e
 // settle gives each record its outcome and builds the error the host sees.
 // dead[i] (when dead is not nil) says record i is in the dead-letter queue.
 func (s *sink) settle(ctx context.Context, cl *kgo.Client, batch service.MessageBatch, recs []*kgo.Record, errs []error, dead []bool) error {
+	// recs are the records as far as they were built, so a record that
+	// failed to serialize still names its topic.
 	var (
 		failed       int
 		deadN        int
