@@ -16,7 +16,26 @@ type scanner struct {
 	pos int
 	err error
 	str []byte // unescaped strings; valid until the next string is read
+
+	depth int // arrays and objects open around pos
 }
+
+// maxDepth bounds nesting, as encoding/json does: walking a document
+// recurses once per level, and a message of a few megabytes of "[" must
+// fail, not exhaust the stack.
+const maxDepth = 10000
+
+// enter opens an array or object level; leave closes it.
+func (s *scanner) enter() bool {
+	s.depth++
+	if s.depth > maxDepth {
+		s.fail("nested deeper than %d levels", maxDepth)
+		return false
+	}
+	return true
+}
+
+func (s *scanner) leave() { s.depth-- }
 
 type valueType uint8
 
@@ -31,7 +50,7 @@ const (
 )
 
 func (s *scanner) reset(b []byte) {
-	s.buf, s.pos, s.err = b, 0, nil
+	s.buf, s.pos, s.err, s.depth = b, 0, nil, 0
 }
 
 func (s *scanner) fail(format string, args ...any) {
@@ -236,9 +255,10 @@ func (s *scanner) expect(c byte) bool {
 // readArray calls each for every element; each must consume the element.
 // It returns false if each or the JSON stopped it.
 func (s *scanner) readArray(each func() bool) bool {
-	if !s.expect('[') {
+	if !s.expect('[') || !s.enter() {
 		return false
 	}
+	defer s.leave()
 	s.skipWS()
 	if s.pos < len(s.buf) && s.buf[s.pos] == ']' {
 		s.pos++
@@ -260,9 +280,10 @@ func (s *scanner) readArray(each func() bool) bool {
 // readObject calls each with every key; each must consume the value. The
 // key is valid until the value is read (escaped keys are copied).
 func (s *scanner) readObject(each func(key []byte) bool) bool {
-	if !s.expect('{') {
+	if !s.expect('{') || !s.enter() {
 		return false
 	}
+	defer s.leave()
 	s.skipWS()
 	if s.pos < len(s.buf) && s.buf[s.pos] == '}' {
 		s.pos++
