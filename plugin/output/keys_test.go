@@ -273,3 +273,31 @@ value_serializer:
 		t.Fatalf("records %v", recs)
 	}
 }
+
+// The scanning key path and the decoding one give the same key for every
+// kind of value, escaped strings and repeated keys included, and the same
+// failure for a message that is not JSON.
+func TestExtractKeyPathsAgree(t *testing.T) {
+	docs := []string{
+		`{"c":{"id":"c-1"}}`, `{"c":{"id":"a\u00e9<&>\"\\/"}}`, `{"c":{"id":12.50}}`, `{"c":{"id":-1e9}}`,
+		`{"c":{"id":true}}`, `{"c":{"id":null}}`, `{"c":{}}`, `{"c":{"id":{"b":1,"a":[2]}}}`, `{"c":{"id":[1, "x"]}}`,
+		`{"c":{"id":"first","id":"last"}}`, `{"c":[{"id":"in array"}]}`, `{"c":"scalar"}`, `not json`, `{"c":{"id":"\ud800"}}`,
+	}
+	for _, path := range [][]string{{"c", "id"}, {"c", "0", "id"}} {
+		for _, doc := range docs {
+			for _, asJSON := range []bool{false, true} {
+				fast, ferr := extractKey(service.NewMessage([]byte(doc)), path, asJSON)
+				slow, serr := extractKeyDecoded(service.NewMessage([]byte(doc)), path, asJSON)
+				if string(fast) != string(slow) || (ferr == nil) != (serr == nil) {
+					t.Errorf("%s at %v (asJSON %v): scan %q %v, decode %q %v", doc, path, asJSON, fast, ferr, slow, serr)
+				}
+			}
+		}
+	}
+	// A message built structured (by a processor) reads the same.
+	m := service.NewMessage(nil)
+	m.SetStructured(map[string]any{"c": map[string]any{"id": 7}})
+	if k, err := extractKey(m, []string{"c", "id"}, false); err != nil || string(k) != "7" {
+		t.Errorf("structured message: %q %v", k, err)
+	}
+}

@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,33 +31,90 @@ func prepErr(reason string, format string, args ...any) *recordError {
 	return &recordError{Stage: accounting.StageSerialize, Reason: reason, Err: fmt.Errorf(format, args...)}
 }
 
+// interp evaluates one interpolated field over one batch. A static field
+// (no interpolation functions) is its value; any other runs through an
+// executor built once for the batch: MessageBatch.TryInterpolatedString
+// copies the whole batch on every call, which made building a batch of n
+// records cost O(n²).
+type interp struct {
+	static   []byte
+	isStatic bool
+	exec     *service.MessageBatchInterpolationExecutor
+}
+
+func newInterp(batch service.MessageBatch, f *service.InterpolatedString) interp {
+	if f == nil {
+		return interp{}
+	}
+	if v, ok := f.Static(); ok {
+		return interp{static: []byte(v), isStatic: true}
+	}
+	return interp{exec: batch.InterpolationExecutor(f)}
+}
+
+func (i interp) str(idx int) (string, error) {
+	if i.isStatic {
+		return string(i.static), nil
+	}
+	return i.exec.TryString(idx)
+}
+
+// bytes returns the value; a static value is shared, so callers must not
+// modify it.
+func (i interp) bytes(idx int) ([]byte, error) {
+	if i.isStatic {
+		return i.static, nil
+	}
+	return i.exec.TryBytes(idx)
+}
+
 // buildRecords turns a batch into records, one per message, in one pass:
 // topic, key, partition, headers, timestamp and the serialized key and
 // value. A message that cannot become a record gets an error at its index
 // and a nil record; the others are unaffected. partial[i] always holds what
 // was worked out for message i (for a failed one, the raw key where its
 // serialization failed), for the dead-letter queue.
+//
+// Work that does not depend on the record is done once per batch: the
+// interpolation executors, and the validation of a static topic.
 func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, recs, partial []*kgo.Record, errs []*recordError) {
 	c := s.conf
 	keyJSON := c.keyPath != nil && serde.TakesJSON(c.keyCodec.Codec)
+	topicI := newInterp(batch, c.topic)
+	var staticTopicErr error
+	if topicI.isStatic {
+		staticTopicErr = validTopic(string(topicI.static))
+	}
+	keyI := newInterp(batch, c.key)
+	partI := newInterp(batch, c.partition)
+	tsI := newInterp(batch, c.timestampMs)
+	headerI := make([]interp, len(c.headers))
+	for h, spec := range c.headers {
+		headerI[h] = newInterp(batch, spec.value)
+	}
+	recBlock := make([]kgo.Record, len(batch)) // one allocation for the batch's records
 	for i, msg := range batch {
-		r := &kgo.Record{}
+		r := &recBlock[i]
 		partial[i] = r
-		topic, err := batch.TryInterpolatedString(i, c.topic)
+		topic, err := topicI.str(i)
 		if err != nil {
 			errs[i] = prepErr("interpolation", "field %s: %w", fieldTopic, err)
 			continue
 		}
 		r.Topic = topic
-		if err := validTopic(topic); err != nil {
-			errs[i] = &recordError{Stage: accounting.StageProduce, Reason: "invalid_topic", Err: fmt.Errorf("field %s: %w", fieldTopic, err)}
+		terr := staticTopicErr
+		if !topicI.isStatic {
+			terr = validTopic(topic)
+		}
+		if terr != nil {
+			errs[i] = &recordError{Stage: accounting.StageProduce, Reason: "invalid_topic", Err: fmt.Errorf("field %s: %w", fieldTopic, terr)}
 			continue
 		}
 
 		var rawKey []byte
 		switch {
 		case c.key != nil:
-			if rawKey, err = batch.TryInterpolatedBytes(i, c.key); err != nil {
+			if rawKey, err = keyI.bytes(i); err != nil {
 				errs[i] = prepErr("interpolation", "field %s: %w", fieldKey, err)
 				continue
 			}
@@ -77,7 +135,7 @@ func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, rec
 		}
 
 		if c.partition != nil {
-			ps, err := batch.TryInterpolatedString(i, c.partition)
+			ps, err := partI.str(i)
 			if err != nil {
 				errs[i] = prepErr("interpolation", "field %s: %w", fieldPartition, err)
 				continue
@@ -98,21 +156,21 @@ func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, rec
 			sort.Slice(r.Headers, func(a, b int) bool { return r.Headers[a].Key < r.Headers[b].Key })
 		}
 		failed := false
-		for _, h := range c.headers {
-			v, err := batch.TryInterpolatedBytes(i, h.value)
+		for h, spec := range c.headers {
+			v, err := headerI[h].bytes(i)
 			if err != nil {
-				errs[i] = prepErr("interpolation", "field %s.%s: %w", fieldHeaders, h.name, err)
+				errs[i] = prepErr("interpolation", "field %s.%s: %w", fieldHeaders, spec.name, err)
 				failed = true
 				break
 			}
-			r.Headers = append(r.Headers, kgo.RecordHeader{Key: h.name, Value: v})
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: spec.name, Value: v})
 		}
 		if failed {
 			continue
 		}
 
 		if c.timestampMs != nil {
-			ts, err := batch.TryInterpolatedString(i, c.timestampMs)
+			ts, err := tsI.str(i)
 			if err != nil {
 				errs[i] = prepErr("interpolation", "field %s: %w", fieldTimestampMs, err)
 				continue
@@ -141,7 +199,33 @@ func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, rec
 // extractKey reads the value at path from the structured message. A missing
 // or null value is a null key (nil, nil). Strings are returned bare unless
 // asJSON, in which case every value is returned as its JSON text.
+//
+// Scalars are found by scanning the message's bytes (serde.JSONField), with
+// no decoding into maps; objects and arrays, and anything the scanner does
+// not read exactly as encoding/json would, take the full decode, so both
+// paths give the same key.
 func extractKey(msg *service.Message, path []string, asJSON bool) ([]byte, error) {
+	if raw, err := msg.AsBytes(); err == nil {
+		kind, text, err := serde.JSONField(raw, path)
+		if err == nil {
+			switch kind {
+			case serde.JSONMissing, serde.JSONNull:
+				return nil, nil
+			case serde.JSONString:
+				if asJSON {
+					return json.Marshal(string(text))
+				}
+				return bytes.Clone(text), nil
+			case serde.JSONNumber, serde.JSONBool:
+				return bytes.Clone(text), nil
+			}
+		}
+	}
+	return extractKeyDecoded(msg, path, asJSON)
+}
+
+// extractKeyDecoded is extractKey over the decoded message.
+func extractKeyDecoded(msg *service.Message, path []string, asJSON bool) ([]byte, error) {
 	v, err := msg.AsStructured()
 	if err != nil {
 		return nil, fmt.Errorf("message is not structured (JSON): %w", err)
