@@ -11,8 +11,17 @@ type partition struct {
 	part  int32
 
 	entries []entry // in offset order
-	paused  bool
-	stopped bool // on_deserialize_error: fail hit this partition
+	stopped bool    // on_deserialize_error: fail hit this partition
+
+	// held are batches decoded and not yet handed to the pipeline, kept
+	// back while out records of the partition are in the pipeline and
+	// checkpoint_limit would be passed. Holding rather than pausing the
+	// partition in the client keeps the client fetching the partition's
+	// successors as usual: a paused partition misses the fetch the client
+	// has in flight and waits out a long poll (fetch_max_wait) on the
+	// others before it is fetched again.
+	held []ready
+	out  int
 }
 
 type entry struct {
@@ -47,5 +56,27 @@ func (p *partition) settle(offs []int64) (next int64, epoch int32, ok bool) {
 	return last.off + 1, last.epoch, true
 }
 
-// inflight is the number of records read and not settled.
-func (p *partition) inflight() int { return len(p.entries) }
+// heldRecords is the number of records decoded and held back.
+func (p *partition) heldRecords() int {
+	n := 0
+	for _, r := range p.held {
+		n += len(r.offs)
+	}
+	return n
+}
+
+// release moves held batches out, in order, while the partition stays
+// within limit records in the pipeline (a batch larger than limit goes
+// alone).
+func (p *partition) release(limit int, out []ready) []ready {
+	for len(p.held) > 0 && (p.out == 0 || p.out+len(p.held[0].offs) <= limit) {
+		r := p.held[0]
+		p.held = p.held[1:]
+		p.out += len(r.offs)
+		out = append(out, r)
+	}
+	if len(p.held) == 0 {
+		p.held = nil
+	}
+	return out
+}

@@ -64,8 +64,13 @@ type source struct {
 	cl      *kgo.Client
 	parts   map[tp]*partition
 	pending map[tp]*pending
-	queue   []ready
+	queue   []ready // released batches, next to hand to the pipeline
 	dlqW    *dlq.Writer
+
+	// wake is signalled, and a poll in progress cancelled, when an ack
+	// releases held batches.
+	wake       chan struct{}
+	cancelPoll context.CancelFunc
 
 	stopLag chan struct{}
 	lagDone chan struct{}
@@ -88,6 +93,7 @@ func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, err
 		lag:     m.NewGauge(Name+"_lag", "topic", "partition"),
 		parts:   map[tp]*partition{},
 		pending: map[tp]*pending{},
+		wake:    make(chan struct{}, 1),
 		keyJSON: serde.TakesJSON(c.keyCodec.Codec),
 	}, nil
 }
@@ -199,11 +205,38 @@ func (s *source) ReadBatch(ctx context.Context) (service.MessageBatch, service.A
 		if b, ack, ok := s.next(); ok {
 			return b, ack, nil
 		}
-		pctx, cancel := ctx, context.CancelFunc(func() {})
-		if wait, ok := s.untilNextFlush(); ok {
+		wait, flush := s.untilNextFlush()
+		budget := s.pollBudget()
+		if budget <= 0 {
+			// Enough is decoded and held back: wait for acks to
+			// release it (or for a batching period to end) rather
+			// than fetch more.
+			if err := s.awaitRelease(ctx, wait, flush); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		if flush {
 			pctx, cancel = context.WithTimeout(ctx, wait)
 		}
-		fetches := cl.PollFetches(pctx)
+		// An ack may have released batches since next() looked; it
+		// found no poll to cancel. Check under the lock it takes.
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			s.mu.Unlock()
+			cancel()
+			continue
+		}
+		s.cancelPoll = cancel
+		s.mu.Unlock()
+		// Take no more records than may be held: the rest stay in the
+		// client's buffer in their compact form, and the client fetches
+		// no more until it is drained.
+		fetches := cl.PollRecords(pctx, budget)
+		s.mu.Lock()
+		s.cancelPoll = nil
+		s.mu.Unlock()
 		cancel()
 		if fetches.IsClientClosed() {
 			return nil, nil, service.ErrNotConnected
@@ -233,6 +266,52 @@ func (s *source) ReadBatch(ctx context.Context) (service.MessageBatch, service.A
 	}
 }
 
+// awaitRelease waits for an ack to release held batches, or for the next
+// batching period to end when flush is set.
+func (s *source) awaitRelease(ctx context.Context, wait time.Duration, flush bool) error {
+	var due <-chan time.Time
+	if flush {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		due = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.wake:
+	case <-due:
+		s.flushDue(ctx)
+	}
+	return nil
+}
+
+// pollBudget is how many records to decode next, or 0 to wait for acks
+// first. Records held back across partitions stay under two
+// checkpoint_limits per partition, so memory is bounded by that many
+// decoded messages plus the client's buffered fetch (fetch_max_bytes).
+// Polling only once half of that is free keeps polls, and so batches,
+// large: a poll of a few records would cut batches of a few records.
+func (s *source) pollBudget() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	held := 0
+	for _, p := range s.parts {
+		held += p.heldRecords()
+	}
+	room := 2*s.conf.checkpointLimit*max(len(s.parts), 1) - held
+	if room < s.conf.checkpointLimit*max(len(s.parts), 1) {
+		return 0
+	}
+	return room
+}
+
+// hold queues a decoded batch behind the partition's checkpoint limit and
+// releases what fits. Callers hold s.mu.
+func (s *source) hold(r ready) {
+	r.p.held = append(r.p.held, r)
+	s.queue = r.p.release(s.conf.checkpointLimit, s.queue)
+}
+
 // next pops a ready batch and builds its acknowledgement.
 func (s *source) next() (service.MessageBatch, service.AckFunc, bool) {
 	s.mu.Lock()
@@ -251,8 +330,30 @@ func (s *source) next() (service.MessageBatch, service.AckFunc, bool) {
 			s.ledger.Outcome(accounting.Delivered, len(r.msgs))
 		}
 		s.settle(r.p, r.offs)
+		s.returned(r.p, len(r.offs))
 		return nil
 	}, true
+}
+
+// returned notes that n records of p left the pipeline, releases held
+// batches that now fit, and wakes ReadBatch if it released any.
+func (s *source) returned(p *partition, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.out -= n
+	before := len(s.queue)
+	if s.conf.group == "" || s.parts[tp{p.topic, p.part}] == p {
+		s.queue = p.release(s.conf.checkpointLimit, s.queue)
+	}
+	if len(s.queue) > before {
+		if s.cancelPoll != nil {
+			s.cancelPoll()
+		}
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // settle marks records done and marks the new commit point, if any.
@@ -265,10 +366,6 @@ func (s *source) settle(p *partition, offs []int64) {
 	next, epoch, ok := p.settle(offs)
 	if ok && s.conf.group != "" {
 		s.cl.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{p.topic: {p.part: {Epoch: epoch, Offset: next}}})
-	}
-	if p.paused && !p.stopped && p.inflight() < s.conf.checkpointLimit {
-		p.paused = false
-		s.cl.ResumeFetchPartitions(map[string][]int32{p.topic: {p.part}})
 	}
 }
 
@@ -304,7 +401,7 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 			case onErrorFail:
 				s.mu.Lock()
 				p.track(r.Offset, r.LeaderEpoch)
-				p.stopped, p.paused = true, true
+				p.stopped = true
 				s.mu.Unlock()
 				cl.PauseFetchPartitions(map[string][]int32{fp.Topic: {fp.Partition}})
 				s.ledger.Outcome(accounting.Nacked, len(fp.Records)-len(msgs)-len(dead))
@@ -350,19 +447,22 @@ queue:
 			// Benthos counts `count: 1` as no policy; the user asked
 			// for one message per batch.
 			for i, m := range msgs {
-				s.queue = append(s.queue, ready{p: p, msgs: service.MessageBatch{m}, offs: offs[i : i+1]})
+				s.hold(ready{p: p, msgs: service.MessageBatch{m}, offs: offs[i : i+1]})
 			}
 		case s.conf.batching.IsNoop():
-			s.queue = append(s.queue, ready{p: p, msgs: msgs, offs: offs})
+			// One batch per fetch, cut at checkpoint_limit records so a
+			// batch never holds more than the partition may have in
+			// flight.
+			for lim := s.conf.checkpointLimit; len(msgs) > 0; {
+				n := min(lim, len(msgs))
+				s.hold(ready{p: p, msgs: msgs[:n:n], offs: offs[:n:n]})
+				msgs, offs = msgs[n:], offs[n:]
+			}
 		default:
 			if err := s.addPending(ctx, key, p, msgs, offs); err != nil {
 				return err
 			}
 		}
-	}
-	if !p.paused && p.inflight() >= s.conf.checkpointLimit {
-		p.paused = true
-		cl.PauseFetchPartitions(map[string][]int32{fp.Topic: {fp.Partition}})
 	}
 	return nil
 }
@@ -427,7 +527,7 @@ func (s *source) flushLocked(ctx context.Context, p *partition, pd *pending) err
 		return err
 	}
 	if len(pd.offs) > 0 {
-		s.queue = append(s.queue, ready{p: p, msgs: batch, offs: pd.offs})
+		s.hold(ready{p: p, msgs: batch, offs: pd.offs})
 		pd.offs = nil
 	}
 	return nil
