@@ -39,6 +39,8 @@ Example:
 			&cli.IntFlag{Name: "default-partitions", Value: 3, Usage: "partitions of topics created without a count or by auto-creation"},
 			&cli.BoolFlag{Name: "auto-create-topics", Value: true, Usage: "create topics when a client first writes to them"},
 			&cli.StringFlag{Name: "data-dir", Usage: "persist broker state in this directory across runs (default: memory only)"},
+			&cli.BoolFlag{Name: "blackhole-produce", Usage: "acknowledge produced records without storing them (storage off, for producer benchmarks; nothing can be read back)"},
+			&cli.DurationFlag{Name: "produce-delay", Usage: "hold every produce request this long before answering it (a slow broker, for back-pressure tests)"},
 			&cli.StringSliceFlag{Name: "broker-config", Usage: "broker config as key=value, e.g. message.max.bytes=1048588 (repeatable)"},
 		},
 		Action: runDev,
@@ -66,6 +68,8 @@ func runDev(c *cli.Context) error {
 		DefaultPartitions: int32(c.Int("default-partitions")),
 		AutoCreateTopics:  c.Bool("auto-create-topics"),
 		DataDir:           c.String("data-dir"),
+		BlackholeProduce:  c.Bool("blackhole-produce"),
+		ProduceDelay:      c.Duration("produce-delay"),
 		Topics:            map[string]int32{},
 		BrokerConfigs:     map[string]string{},
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
@@ -42,6 +43,15 @@ type Config struct {
 	DataDir string
 	// BrokerConfigs are broker-level configs, such as message.max.bytes.
 	BrokerConfigs map[string]string
+	// BlackholeProduce acknowledges produced records without storing
+	// them (offsets still advance, idempotent sequences are still
+	// checked), so producer benchmarks measure the client, not the
+	// broker's memory. Nothing can be read back.
+	BlackholeProduce bool
+	// ProduceDelay holds every produce request this long before the
+	// broker answers it: a slow broker, for back-pressure and memory
+	// tests. Other requests are not delayed.
+	ProduceDelay time.Duration
 	// Extra are additional kfake options, for tests (SASL, TLS, ACLs).
 	Extra []kfake.Opt
 }
@@ -112,10 +122,16 @@ func Start(c Config) (*Cluster, error) {
 	if len(c.BrokerConfigs) > 0 {
 		opts = append(opts, kfake.BrokerConfigs(c.BrokerConfigs))
 	}
+	if c.BlackholeProduce {
+		opts = append(opts, kfake.BlackholeProduce())
+	}
 	opts = append(opts, c.Extra...)
 	kc, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("starting the Kafka broker: %w", err)
+	}
+	if c.ProduceDelay > 0 {
+		slowProduce(kc, c.ProduceDelay)
 	}
 	cl := &Cluster{Kafka: kc}
 	if c.RegistryPort >= 0 {
@@ -130,6 +146,18 @@ func Start(c Config) (*Cluster, error) {
 		go func() { _ = cl.srv.Serve(ln) }()
 	}
 	return cl, nil
+}
+
+// slowProduce delays every produce request by d. The control function
+// sleeps with SleepControl, which lets the broker serve other connections
+// (fetches, metadata, groups) meanwhile, then leaves the request to the
+// broker's normal handling.
+func slowProduce(kc *kfake.Cluster, d time.Duration) {
+	kc.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		kc.KeepControl()
+		kc.SleepControl(func() { time.Sleep(d) })
+		return nil, nil, false
+	})
 }
 
 // Brokers returns the brokers' addresses.
