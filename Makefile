@@ -4,7 +4,7 @@
 #   make test   vet, staticcheck, and every test with the race detector
 #   make build  the connect binary in bin/
 #   make lint   gofmt, vet and staticcheck only
-#   make bench  Go benchmarks
+#   make bench  Ferry vs raw franz-go and the host floor (docs/benchmarks.md)
 #   make docs   regenerate docs/components/ from the component specs
 #   make fuzz   run each fuzz target for FUZZTIME (default 10s; try FUZZTIME=10m)
 
@@ -15,11 +15,11 @@ DATE        := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -X main.Version=$(VERSION) -X main.DateBuilt=$(DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
-FUZZ_TARGETS := FuzzAvroDecode FuzzJSONToAvro FuzzConfluentHeader
+FUZZ_TARGETS := FuzzAvroDecode FuzzJSONToAvro FuzzConfluentHeader FuzzJSONField
 DEMO_PORT   ?= 19092
 DEMO_SR     ?= 18081
 
-.PHONY: all build test lint fmt-check vet staticcheck bench docs fuzz demo clean
+.PHONY: all build test lint fmt-check vet staticcheck bench bench-go docs fuzz demo clean
 
 all: build
 
@@ -52,7 +52,13 @@ fuzz:
 docs:
 	$(GO) test ./internal/docgen -run TestComponentDocsUpToDate -count=1 -update
 
+# Ferry vs a raw franz-go client and the host floor, on `connect dev` out
+# of process; rewrites the generated section of docs/benchmarks.md and
+# docs/benchmarks.png. BENCH_FLAGS e.g. "-records 200000 -reps 1".
 bench:
+	$(GO) run ./bench/harness $(BENCH_FLAGS)
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # The demo uses its own ports so it does not collide with a broker already

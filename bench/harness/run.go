@@ -31,8 +31,8 @@ type rssPoint struct {
 	RSS int64   `json:"rss"`
 }
 
-func (m measure) rate() float64   { return float64(m.Records) / m.Seconds }
-func (m measure) mbps() float64   { return float64(m.Bytes) / m.Seconds / 1e6 }
+func (m measure) rate() float64    { return float64(m.Records) / m.Seconds }
+func (m measure) mbps() float64    { return float64(m.Bytes) / m.Seconds / 1e6 }
 func (m measure) cpuPerM() float64 { return m.CPUSeconds / float64(m.Records) * 1e6 }
 
 func freePort() (int, error) {
