@@ -111,7 +111,7 @@ On close the input logs one summary line.
 				Default("earliest").
 				Examples("earliest", "latest", "2026-01-02T00:00:00Z"),
 			service.NewIntField(fieldCheckpointLimit).
-				Description("The most records of one partition that may be in flight (read but not yet acknowledged). Reading the partition pauses at the limit and resumes as acknowledgements come in.").
+				Description("The most records of one partition that may be in the pipeline unacknowledged. Records past the limit are decoded and held back, and handed over as acknowledgements come in; batches without a batching policy are cut at the limit. The input fetches no more while about two limits per assigned partition are held, which bounds memory.").
 				Default(1024).
 				Advanced(),
 			service.NewDurationField(fieldCommitPeriod).
