@@ -41,15 +41,7 @@ func runFor(t *testing.T, d time.Duration, args ...string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	out, err := cmd.CombinedOutput()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %v: %v", args, err)
-	}
-	return string(out), code
+	return runCmd(t, exec.CommandContext(ctx, bin, args...), args)
 }
 
 // closedPort is an address nothing listens on.

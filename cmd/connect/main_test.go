@@ -44,6 +44,13 @@ func run(t *testing.T, env []string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
+	return runCmd(t, cmd, args)
+}
+
+// runCmd runs cmd and returns its combined output and exit code (-1 when
+// its context stopped it).
+func runCmd(t *testing.T, cmd *exec.Cmd, args []string) (string, int) {
+	t.Helper()
 	out, err := cmd.CombinedOutput()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
