@@ -1,6 +1,11 @@
 package input
 
-import "sort"
+import (
+	"slices"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
 
 // partition is the in-flight state of one partition: every record read and
 // not yet settled, in offset order. The committable offset is one past the
@@ -22,6 +27,28 @@ type partition struct {
 	// others before it is fetched again.
 	held []ready
 	out  int
+
+	meta boxedMeta // touched only by the goroutine that decodes
+}
+
+// boxedMeta holds metadata values boxed once and shared by the messages of
+// a partition (see source.decode).
+type boxedMeta struct {
+	topic, part any
+	lastMs      int64
+	ms, unix    any
+}
+
+// boxed returns r's shared metadata values, boxing anew only what changed.
+func (p *partition) boxed(r *kgo.Record) *boxedMeta {
+	m := &p.meta
+	if m.topic == nil {
+		m.topic, m.part = r.Topic, int(r.Partition)
+	}
+	if ms := r.Timestamp.UnixMilli(); m.ms == nil || ms != m.lastMs {
+		m.lastMs, m.ms, m.unix = ms, ms, r.Timestamp.Unix()
+	}
+	return m
 }
 
 type entry struct {
@@ -30,9 +57,12 @@ type entry struct {
 	done  bool
 }
 
-// track adds a record read from the partition.
-func (p *partition) track(off int64, epoch int32) {
-	p.entries = append(p.entries, entry{off: off, epoch: epoch})
+// track adds records read from the partition.
+func (p *partition) track(recs []*kgo.Record) {
+	p.entries = slices.Grow(p.entries, len(recs))
+	for _, r := range recs {
+		p.entries = append(p.entries, entry{off: r.Offset, epoch: r.LeaderEpoch})
+	}
 }
 
 // settle marks offs done and returns the new commit point (next offset and

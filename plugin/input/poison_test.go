@@ -114,40 +114,50 @@ kafka_source:
 
 // With fail, the partition stops at its first bad record: nothing after it
 // on that partition arrives, and its commit stays at the bad record.
+// TestPoisonFail: a record that does not decode, under on_deserialize_error
+// fail or dlq with a dlq.topic that names no topic for it, stops its
+// partition there: nothing after it arrives and no commit passes it.
 func TestPoisonFail(t *testing.T) {
-	c := kafkatest.Cluster(t, kfake.SeedTopics(2, "in"))
-	produceTo(t, c,
-		&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`{"n":0}`)},
-		&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`{"n":1}`)},
-		&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`oops`)},
-		&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`{"n":3}`)},
-		&kgo.Record{Topic: "in", Partition: 1, Value: []byte(`{"n":10}`)},
-		&kgo.Record{Topic: "in", Partition: 1, Value: []byte(`{"n":11}`)},
-	)
-	var g got
-	stop := startStream(t, nil, fmt.Sprintf(`
+	for name, conf := range map[string]string{
+		"fail":              "on_deserialize_error: fail",
+		"dlq topic unknown": "on_deserialize_error: dlq\n  dlq: { topic: '${! throw(\"no dead-letter topic\") }' }",
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := kafkatest.Cluster(t, kfake.SeedTopics(2, "in"))
+			produceTo(t, c,
+				&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`{"n":0}`)},
+				&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`{"n":1}`)},
+				&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`oops`)},
+				&kgo.Record{Topic: "in", Partition: 0, Value: []byte(`{"n":3}`)},
+				&kgo.Record{Topic: "in", Partition: 1, Value: []byte(`{"n":10}`)},
+				&kgo.Record{Topic: "in", Partition: 1, Value: []byte(`{"n":11}`)},
+			)
+			var g got
+			stop := startStream(t, nil, fmt.Sprintf(`
 kafka_source:
   seed_brokers: [ %s ]
   topics: [ in ]
   consumer_group: g
   commit_period: 100ms
   value_deserializer: { type: json }
-  on_deserialize_error: fail
-`, brokers(c)), &g)
-	waitFor(t, "4 good messages", 20*time.Second, func() bool { return g.len() >= 4 })
-	time.Sleep(time.Second)
-	stop()
-	var vals []string
-	for _, m := range g.snapshot() {
-		vals = append(vals, m.value)
-	}
-	if len(vals) != 4 || strings.Contains(strings.Join(vals, ","), `"n":3`) {
-		t.Errorf("arrived %v; want n 0, 1, 10, 11 and nothing after the bad record", vals)
-	}
-	if off := committedOffset(t, c, "g", "in", 0); off != 2 {
-		t.Errorf("partition 0 committed at %d, want 2 (the bad record)", off)
-	}
-	if off := committedOffset(t, c, "g", "in", 1); off != 2 {
-		t.Errorf("partition 1 committed at %d, want 2", off)
+  %s
+`, brokers(c), conf), &g)
+			waitFor(t, "4 good messages", 20*time.Second, func() bool { return g.len() >= 4 })
+			time.Sleep(time.Second)
+			stop()
+			var vals []string
+			for _, m := range g.snapshot() {
+				vals = append(vals, m.value)
+			}
+			if len(vals) != 4 || strings.Contains(strings.Join(vals, ","), `"n":3`) {
+				t.Errorf("arrived %v; want n 0, 1, 10, 11 and nothing after the bad record", vals)
+			}
+			if off := committedOffset(t, c, "g", "in", 0); off != 2 {
+				t.Errorf("partition 0 committed at %d, want 2 (the bad record)", off)
+			}
+			if off := committedOffset(t, c, "g", "in", 1); off != 2 {
+				t.Errorf("partition 1 committed at %d, want 2", off)
+			}
+		})
 	}
 }

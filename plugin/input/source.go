@@ -393,41 +393,53 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 	offs := make([]int64, 0, len(fp.Records))
 	var dead []*kgo.Record
 	var deadOffs []int64
+	read := 0 // records decoded, in order
 	for _, r := range fp.Records {
-		msg, failure := s.decode(ctx, fp, r)
+		msg, failure := s.decode(ctx, p, fp, r)
 		if failure != nil {
 			s.ledger.Error(accounting.StageDeserialize, failure.ClassName)
+			var stop error // why the partition stops at r
 			switch s.conf.onError {
 			case onErrorFail:
+				stop = fmt.Errorf("it does not decode (on_deserialize_error: fail): %w", failure.Err)
+			case onErrorDLQ:
+				topic, err := s.conf.dlqTopic.TryString(msg)
+				if err == nil {
+					read++
+					dead = append(dead, dlq.Record(topic, r, *failure))
+					deadOffs = append(deadOffs, r.Offset)
+					continue
+				}
+				// Neither deliverable nor dead-letterable: stop
+				// rather than commit past it.
+				stop = fmt.Errorf("it does not decode (%v) and %s.topic: %w", failure.Err, fieldDLQ, err)
+			default:
+				msg.SetError(failure.Err)
+			}
+			if stop != nil {
+				// r is tracked and never settled, so no commit passes
+				// it; a restart reads it again.
+				read++
 				s.mu.Lock()
-				p.track(r.Offset, r.LeaderEpoch)
 				p.stopped = true
 				s.mu.Unlock()
 				cl.PauseFetchPartitions(map[string][]int32{fp.Topic: {fp.Partition}})
 				s.ledger.Outcome(accounting.Nacked, len(fp.Records)-len(msgs)-len(dead))
-				s.log.Errorf("%s: %s/%d offset %d does not decode; the partition stops here (on_deserialize_error: fail): %v", Name, fp.Topic, fp.Partition, r.Offset, failure.Err)
+				s.log.Errorf("%s: %s/%d offset %d: the partition stops here: %v", Name, fp.Topic, fp.Partition, r.Offset, stop)
 				goto queue
-			case onErrorDLQ:
-				topic, err := s.conf.dlqTopic.TryString(msg)
-				if err != nil {
-					return fmt.Errorf("%s: dlq.topic: %w", Name, err)
-				}
-				s.mu.Lock()
-				p.track(r.Offset, r.LeaderEpoch)
-				s.mu.Unlock()
-				dead = append(dead, dlq.Record(topic, r, *failure))
-				deadOffs = append(deadOffs, r.Offset)
-				continue
 			}
-			msg.SetError(failure.Err)
 		}
-		s.mu.Lock()
-		p.track(r.Offset, r.LeaderEpoch)
-		s.mu.Unlock()
+		read++
 		msgs = append(msgs, msg)
 		offs = append(offs, r.Offset)
 	}
 queue:
+	// The records read are tracked in one go: they are not settled
+	// before they are queued below, so none can be acked before it is
+	// tracked.
+	s.mu.Lock()
+	p.track(fp.Records[:read])
+	s.mu.Unlock()
 	if len(dead) > 0 {
 		if err := s.writeDead(ctx, dead); err != nil {
 			return err
@@ -569,7 +581,14 @@ func (s *source) flushDue(ctx context.Context) {
 }
 
 // decode turns a record into a message, or says why it cannot.
-func (s *source) decode(ctx context.Context, fp kgo.FetchTopicPartition, r *kgo.Record) (*service.Message, *dlq.Failure) {
+//
+// Metadata values are stored boxed in an interface; boxing a string or an
+// int64 allocates, and the host allocates a message, its map and a span
+// per record besides. The values every record of a partition shares
+// (topic, partition) and the timestamps of a run of records produced in
+// the same millisecond are boxed once and reused: they are immutable, so
+// sharing them between messages is safe.
+func (s *source) decode(ctx context.Context, p *partition, fp kgo.FetchTopicPartition, r *kgo.Record) (*service.Message, *dlq.Failure) {
 	t := serde.Target{Topic: r.Topic}
 	value, verr := s.conf.valueCodec.Deserialize(ctx, t, r.Value)
 	raw := false
@@ -593,11 +612,12 @@ func (s *source) decode(ctx context.Context, fp kgo.FetchTopicPartition, r *kgo.
 		}
 		msg.MetaSetMut("kafka_key", string(key))
 	}
-	msg.MetaSetMut("kafka_topic", r.Topic)
-	msg.MetaSetMut("kafka_partition", int(r.Partition))
+	bm := p.boxed(r)
+	msg.MetaSetMut("kafka_topic", bm.topic)
+	msg.MetaSetMut("kafka_partition", bm.part)
 	msg.MetaSetMut("kafka_offset", int(r.Offset))
-	msg.MetaSetMut("kafka_timestamp_ms", r.Timestamp.UnixMilli())
-	msg.MetaSetMut("kafka_timestamp_unix", r.Timestamp.Unix())
+	msg.MetaSetMut("kafka_timestamp_ms", bm.ms)
+	msg.MetaSetMut("kafka_timestamp_unix", bm.unix)
 	msg.MetaSetMut("kafka_tombstone_message", r.Value == nil)
 	msg.MetaSetMut("kafka_lag", max(fp.HighWatermark-r.Offset-1, 0))
 	for _, h := range r.Headers {

@@ -165,7 +165,7 @@ On close the input logs one summary line.
 				Default(onErrorFlag),
 			service.NewObjectField(fieldDLQ,
 				service.NewInterpolatedStringField("topic").
-					Description("The dead-letter topic, evaluated per record with its metadata (e.g. `${! @kafka_topic }.dlq`).").
+					Description("The dead-letter topic, evaluated per record with its metadata (e.g. `${! @kafka_topic }.dlq`). A record it fails to evaluate for stops its partition, as with `fail`.").
 					Default(""),
 			).Description("Where records go with `on_deserialize_error: dlq`. The writer uses this input's connection settings."),
 			service.NewDurationField(fieldLagRefresh).
