@@ -35,6 +35,7 @@ type options struct {
 	doc        string
 	chart      string
 	sample     time.Duration
+	profile    time.Duration
 }
 
 func main() {
@@ -50,6 +51,7 @@ func main() {
 	flag.StringVar(&o.doc, "doc", "docs/benchmarks.md", "markdown file whose generated section is rewritten ('' to skip)")
 	flag.StringVar(&o.chart, "chart", "docs/benchmarks.png", "PNG chart to write ('' to skip)")
 	flag.DurationVar(&o.sample, "sample", 10*time.Millisecond, "how often a pipeline's metrics and /proc are read")
+	flag.DurationVar(&o.profile, "profile", 0, "if set, write a CPU profile of this long from each pipeline's first round to <work>/<name>.pprof")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -241,7 +243,7 @@ func (e *env) producer(name, yaml string, check bool) func(context.Context, int)
 		if check {
 			p.check = delivered(n)
 		}
-		return runPipeline(ctx, e.connect, e.o.work, fileName(name), p, e.o.sample)
+		return runPipeline(ctx, e.connect, e.o.work, fileName(name), p, e.o.sample, e.profileFor(rep))
 	}
 }
 
@@ -262,7 +264,7 @@ func (e *env) consumer(name, topic, deser string) func(context.Context, int) (me
 			}
 			return nil
 		}}
-		return runPipeline(ctx, e.connect, e.o.work, fileName(name), p, e.o.sample)
+		return runPipeline(ctx, e.connect, e.o.work, fileName(name), p, e.o.sample, e.profileFor(rep))
 	}
 }
 
@@ -271,6 +273,15 @@ func (e *env) rawConsumer(name, topic string) func(context.Context, int) (measur
 		return runRaw(ctx, e.raw, e.o.work, fileName(name), "consume", "-brokers", e.store.brokers, "-topic", topic,
 			"-group", fmt.Sprintf("%s-%d-%d", fileName(name), rep, time.Now().UnixNano()), "-count", fmt.Sprint(e.data.records))
 	}
+}
+
+// profileFor is how long to profile a pipeline in round rep: only the
+// first round is profiled, so the median of three is a clean run.
+func (e *env) profileFor(rep int) time.Duration {
+	if rep == 0 {
+		return e.o.profile
+	}
+	return 0
 }
 
 func fileName(name string) string {
@@ -324,7 +335,7 @@ func (e *env) fill(ctx context.Context) error {
     topic: bench-avro
     key_field: customer_id
 %s`, e.store.brokers, avroSerializer(e.store.registry))
-	_, err := runPipeline(ctx, e.connect, e.o.work, "fill-avro", pipeline{yaml: e.batchedInput() + out, records: int64(e.data.records), bytes: e.data.bytes, finite: true, check: delivered(int64(e.data.records))}, e.o.sample)
+	_, err := runPipeline(ctx, e.connect, e.o.work, "fill-avro", pipeline{yaml: e.batchedInput() + out, records: int64(e.data.records), bytes: e.data.bytes, finite: true, check: delivered(int64(e.data.records))}, e.o.sample, 0)
 	return err
 }
 
@@ -349,7 +360,7 @@ func (e *env) memory(ctx context.Context) (measure, error) {
 	b.WriteString(fmt.Sprintf("output:\n  kafka_sink:\n    seed_brokers: [ %s ]\n    topic: bench\n    key_field: customer_id\n", dev.brokers))
 	fmt.Printf("== B5: %d records into a broker that holds each produce request %v\n", n, e.o.memDelay)
 	return runPipeline(ctx, e.connect, e.o.work, "B5", pipeline{yaml: b.String(), records: n, bytes: e.data.bytes * int64(rounds), finite: true,
-		check: delivered(n), rssOver: true}, 100*time.Millisecond)
+		check: delivered(n), rssOver: true}, 100*time.Millisecond, 0)
 }
 
 func median(ms []measure, f func(measure) float64) float64 {

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,14 +112,18 @@ type pipeline struct {
 // the first sample where input_received > 0 and stops at the first where
 // output_sent reaches the record count; CPU is the process's user+system
 // time between those samples; peak RSS is VmHWM over the whole process.
-func runPipeline(ctx context.Context, bin, workDir, name string, p pipeline, sampleEvery time.Duration) (measure, error) {
+//
+// With profile set, the pipeline serves /debug/pprof and a CPU profile of
+// the first profile seconds after its first record is written to
+// workDir/name.pprof.
+func runPipeline(ctx context.Context, bin, workDir, name string, p pipeline, sampleEvery, profile time.Duration) (measure, error) {
 	port, err := freePort()
 	if err != nil {
 		return measure{}, err
 	}
 	// shutdown_delay keeps /metrics served for a moment after a finite
 	// pipeline ends, so a short run is still read to its last count.
-	conf := fmt.Sprintf("http:\n  address: 127.0.0.1:%d\nmetrics:\n  prometheus: {}\nlogger:\n  level: warn\nshutdown_delay: 1s\n%s", port, p.yaml)
+	conf := fmt.Sprintf("http:\n  address: 127.0.0.1:%d\n  debug_endpoints: %t\nmetrics:\n  prometheus: {}\nlogger:\n  level: warn\nshutdown_delay: 1s\n%s", port, profile > 0, p.yaml)
 	confPath := filepath.Join(workDir, name+".yaml")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		return measure{}, err
@@ -149,8 +155,12 @@ func runPipeline(ctx context.Context, bin, workDir, name string, p pipeline, sam
 		last     metrics
 		tick     = time.NewTicker(sampleEvery)
 		procLast procSample
+		profiled = make(chan error, 1)
 	)
 	defer tick.Stop()
+	if profile <= 0 {
+		profiled <- nil
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -173,6 +183,12 @@ func runPipeline(ctx context.Context, bin, workDir, name string, p pipeline, sam
 		last = mt
 		if !started && mt["input_received"] > 0 {
 			started, t0, cpu0 = true, now, procLast.cpu
+			if profile > 0 {
+				go func() {
+					profiled <- fetchProfile(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", port, max(1, int(profile.Seconds()))),
+						filepath.Join(workDir, name+".pprof"))
+				}()
+			}
 		}
 		if started && p.rssOver && ps.exists {
 			m.RSS = append(m.RSS, rssPoint{T: now.Sub(t0).Seconds(), RSS: ps.rss})
@@ -189,6 +205,9 @@ func runPipeline(ctx context.Context, bin, workDir, name string, p pipeline, sam
 			return m, fmt.Errorf("%s: %w", name, err)
 		}
 	}
+	if err := <-profiled; err != nil {
+		fmt.Fprintf(os.Stderr, "%s: no CPU profile: %v\n", name, err)
+	}
 	if !p.finite {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 	}
@@ -202,6 +221,23 @@ func runPipeline(ctx context.Context, bin, workDir, name string, p pipeline, sam
 		return m, fmt.Errorf("%s did not stop within 30s; see %s", name, logPath)
 	}
 	return m, nil
+}
+
+// fetchProfile saves the pprof answer at url to path.
+func fetchProfile(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, body, 0o644)
 }
 
 // runRaw runs bin/rawkafka with args; it reports its own timings, and the
