@@ -27,8 +27,9 @@ var ErrNotJSON = errors.New("not a JSON document")
 // JSONField finds the value at path (object keys, or decimal indexes into
 // arrays) in the JSON document doc without decoding the rest of it. The
 // whole document is checked to be JSON first. Where an object repeats a
-// key, the last one wins, as with encoding/json. Text aliases doc or a
-// scratch buffer: copy it to keep it.
+// key, the last one wins, as with encoding/json. Text aliases doc, or for
+// a string with escapes, memory of its own; either way it stays valid, and
+// must be left unchanged, for as long as doc is.
 //
 // It is the fast path for extracting record keys from messages: a scan of
 // the bytes, no maps and no allocations for a string or number key.

@@ -60,6 +60,10 @@ func (s *scanner) fail(format string, args ...any) {
 }
 
 func (s *scanner) skipWS() {
+	// Every read starts here, mostly at a byte that is not space.
+	if s.pos < len(s.buf) && s.buf[s.pos] > ' ' {
+		return
+	}
 	for s.pos < len(s.buf) {
 		switch s.buf[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -117,19 +121,22 @@ func (s *scanner) readBool() bool {
 func (s *scanner) readNumber() []byte {
 	s.skipWS()
 	start := s.pos
-	for s.pos < len(s.buf) {
-		c := s.buf[s.pos]
-		if c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
-			s.pos++
-			continue
-		}
-		break
+	for s.pos < len(s.buf) && numberByte[s.buf[s.pos]] {
+		s.pos++
 	}
 	if s.pos == start {
 		s.fail("expected a number")
 	}
 	return s.buf[start:s.pos]
 }
+
+// numberByte marks the bytes a number's text is made of.
+var numberByte = func() (t [256]bool) {
+	for _, c := range []byte("0123456789-+.eE") {
+		t[c] = true
+	}
+	return t
+}()
 
 // readString returns the string's bytes, unescaped.
 func (s *scanner) readString() []byte {
@@ -140,23 +147,37 @@ func (s *scanner) readString() []byte {
 	}
 	s.pos++
 	start := s.pos
-	for s.pos < len(s.buf) {
-		c := s.buf[s.pos]
-		switch {
-		case c == '"':
-			s.pos++
-			return s.buf[start : s.pos-1]
-		case c == '\\':
-			return s.readEscaped(start)
-		case c < 0x20:
-			s.fail("control character in a string")
-			return nil
-		}
-		s.pos++
+	// Most of a document is plain string bytes: skip them with one table
+	// lookup each, and sort out what stopped the run afterwards.
+	i, buf := s.pos, s.buf
+	for i < len(buf) && !stringStop[buf[i]] {
+		i++
 	}
-	s.fail("unterminated string")
+	s.pos = i
+	if i >= len(buf) {
+		s.fail("unterminated string")
+		return nil
+	}
+	switch buf[i] {
+	case '"':
+		s.pos++
+		return buf[start:i]
+	case '\\':
+		return s.readEscaped(start)
+	}
+	s.fail("control character in a string")
 	return nil
 }
+
+// stringStop marks the bytes that end a run of plain string bytes: the
+// closing quote, an escape, and the control characters JSON forbids.
+var stringStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 func (s *scanner) readEscaped(start int) []byte {
 	out := append(s.str[:0], s.buf[start:s.pos]...)

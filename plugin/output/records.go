@@ -1,12 +1,12 @@
 package output
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -93,6 +93,9 @@ func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, rec
 		headerI[h] = newInterp(batch, spec.value)
 	}
 	recBlock := make([]kgo.Record, len(batch)) // one allocation for the batch's records
+	// Without timestamp_ms, the records of a batch share the time it is
+	// written: the client would otherwise read the clock once per record.
+	now := time.Now()
 	for i, msg := range batch {
 		r := &recBlock[i]
 		partial[i] = r
@@ -181,6 +184,8 @@ func (s *sink) buildRecords(ctx context.Context, batch service.MessageBatch, rec
 				continue
 			}
 			r.Timestamp = unixMilli(ms)
+		} else {
+			r.Timestamp = now
 		}
 
 		raw, err := msg.AsBytes()
@@ -215,14 +220,20 @@ func extractKey(msg *service.Message, path []string, asJSON bool) ([]byte, error
 				if asJSON {
 					return json.Marshal(string(text))
 				}
-				return bytes.Clone(text), nil
+				return noAppend(text), nil
 			case serde.JSONNumber, serde.JSONBool:
-				return bytes.Clone(text), nil
+				return noAppend(text), nil
 			}
 		}
 	}
 	return extractKeyDecoded(msg, path, asJSON)
 }
+
+// noAppend caps b at its length, so that an append to the key (by a
+// serializer) copies rather than writes over the message bytes b aliases.
+// Aliasing is safe: a message's bytes are read-only to the host, and the
+// record lives no longer than the write of the message.
+func noAppend(b []byte) []byte { return b[:len(b):len(b)] }
 
 // extractKeyDecoded is extractKey over the decoded message.
 func extractKeyDecoded(msg *service.Message, path []string, asJSON bool) ([]byte, error) {

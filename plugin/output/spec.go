@@ -136,7 +136,7 @@ On close the output logs one line: `+"`kafka_sink summary: attempted=… deliver
 				Example(map[string]any{"source": "ferry", "trace_id": "${! @trace_id }"}).
 				Optional(),
 			service.NewInterpolatedStringField(fieldTimestampMs).
-				Description("The record timestamp in milliseconds since the Unix epoch, evaluated per message. By default the time of producing. A result that is not an integer fails that record.").
+				Description("The record timestamp in milliseconds since the Unix epoch, evaluated per message. By default the time the batch is written, shared by its records. A result that is not an integer fails that record.").
 				Example(`${! timestamp_unix_milli() }`).
 				Example(`${! json("created_at").ts_parse("2006-01-02T15:04:05Z07:00").ts_unix_milli() }`).
 				Optional().
