@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -161,22 +162,31 @@ func (s *sink) forgetClient(cl *kgo.Client) {
 // If they are still unresolved it closes the client, which fails them, and
 // returns false.
 func produceAll(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, errs []error, grace time.Duration) bool {
-	var pending sync.WaitGroup
+	// The last promise to finish closes done. Counting down from the
+	// number of records, set before the first is produced, spares a
+	// goroutine per write: a write of one record is common (an unbatched
+	// input) and a goroutine costs more than the record.
+	var left atomic.Int64
+	for _, r := range recs {
+		if r != nil {
+			left.Add(1)
+		}
+	}
+	done := make(chan struct{})
+	if left.Load() == 0 {
+		return true
+	}
 	for i, r := range recs {
 		if r == nil {
 			continue
 		}
-		pending.Add(1)
 		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			errs[i] = err
-			pending.Done()
+			if left.Add(-1) == 0 {
+				close(done)
+			}
 		})
 	}
-	done := make(chan struct{})
-	go func() {
-		pending.Wait()
-		close(done)
-	}()
 	select {
 	case <-done:
 		return true
