@@ -311,6 +311,8 @@ func (e *env) benches() []bench {
 			run: e.producer("floor unbatched", e.unbatchedInput()+"output:\n  drop: {}\n", false)},
 		{name: "B1u", what: "kafka_sink at its defaults (minimal config)", shape: unbatched, ceiling: "raw producer", floor: "floor unbatched",
 			run: e.producer("B1u", e.unbatchedInput()+e.sinkOutput(""), true)},
+		{name: "B1u batching", what: "B1u with `batching: { count: 1000, period: 1ms }`", shape: unbatched, ceiling: "raw producer", floor: "floor unbatched",
+			run: e.producer("B1u batching", e.unbatchedInput()+e.sinkOutput("    batching: { count: 1000, period: 1ms }\n"), true)},
 		{name: "raw consumer", what: "raw franz-go group consumer", shape: "fetches",
 			run: e.rawConsumer("raw consumer", "bench")},
 		{name: "B3", what: "kafka_source (group) → drop", shape: "kafka_source default: one batch per partition fetch", ceiling: "raw consumer",

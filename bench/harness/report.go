@@ -146,7 +146,7 @@ func (r *report) writeDoc(path string) error {
 	sec.WriteString("\n")
 	sec.WriteString(r.verdicts())
 	if r.mem != nil {
-		fmt.Fprintf(&sec, "\nB5 wrote %s records through the batched input into a broker holding each produce request %v (storage off), at %s msg/s; RSS was sampled every 100 ms (chart below).\n",
+		fmt.Fprintf(&sec, "\nB5 wrote %s records through the batched input into a broker holding each produce request %v (storage off), at %s msg/s; RSS was sampled every 100 ms, less often as the run grew (every 1/200 of the time elapsed; chart below).\n",
 			thousands(float64(r.mem.Records)), r.o.memDelay, thousands(r.mem.rate()))
 	}
 	if r.o.chart != "" {
