@@ -119,9 +119,7 @@ func (s *scanner) find(path []string, level int, at *int) {
 func (s *scanner) validate() {
 	switch s.next() {
 	case numberValue:
-		if n := s.readNumber(); s.err == nil && !validNumber(n) {
-			s.fail("invalid number %q", n)
-		}
+		s.readValidNumber()
 	case arrayValue:
 		s.readArray(func() bool { s.validate(); return true })
 	case objectValue:
@@ -131,10 +129,12 @@ func (s *scanner) validate() {
 	}
 }
 
-// validNumber reports whether b is a JSON number:
-// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func validNumber(b []byte) bool {
-	i := 0
+// readValidNumber consumes a number held to JSON's grammar,
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, in one pass; a bad
+// number fails with its whole text, as readNumber reads it.
+func (s *scanner) readValidNumber() {
+	s.skipWS()
+	b, i := s.buf, s.pos
 	digits := func() int {
 		n := 0
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
@@ -146,26 +146,29 @@ func validNumber(b []byte) bool {
 	if i < len(b) && b[i] == '-' {
 		i++
 	}
+	ok := true
 	switch {
 	case i < len(b) && b[i] == '0':
 		i++
 	case digits() == 0:
-		return false
+		ok = false
 	}
-	if i < len(b) && b[i] == '.' {
+	if ok && i < len(b) && b[i] == '.' {
 		i++
-		if digits() == 0 {
-			return false
-		}
+		ok = digits() > 0
 	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+	if ok && i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
-			return false
-		}
+		ok = digits() > 0
 	}
-	return i == len(b)
+	if ok && (i >= len(b) || !numberByte[b[i]]) {
+		s.pos = i
+		return
+	}
+	if n := s.readNumber(); s.err == nil {
+		s.fail("invalid number %q", n)
+	}
 }
