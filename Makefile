@@ -54,7 +54,8 @@ docs:
 
 # Ferry vs a raw franz-go client and the host floor, on `connect dev` out
 # of process; rewrites the generated section of docs/benchmarks.md and
-# docs/benchmarks.png. BENCH_FLAGS e.g. "-records 200000 -reps 1".
+# docs/benchmarks.png. BENCH_FLAGS e.g. "-records 200000 -reps 1", or
+# "-profile 3s" for a CPU profile of each pipeline in bin/bench/<name>.pprof.
 bench:
 	$(GO) run ./bench/harness $(BENCH_FLAGS)
 
