@@ -112,8 +112,6 @@ kafka_source:
 	}
 }
 
-// With fail, the partition stops at its first bad record: nothing after it
-// on that partition arrives, and its commit stays at the bad record.
 // TestPoisonFail: a record that does not decode, under on_deserialize_error
 // fail or dlq with a dlq.topic that names no topic for it, stops its
 // partition there: nothing after it arrives and no commit passes it.

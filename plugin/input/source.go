@@ -393,8 +393,8 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 	offs := make([]int64, 0, len(fp.Records))
 	var dead []*kgo.Record
 	var deadOffs []int64
-	read := 0 // records decoded, in order
-	for _, r := range fp.Records {
+	read := len(fp.Records) // records decoded, in order: fewer if the partition stops
+	for i, r := range fp.Records {
 		msg, failure := s.decode(ctx, p, fp, r)
 		if failure != nil {
 			s.ledger.Error(accounting.StageDeserialize, failure.ClassName)
@@ -405,7 +405,6 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 			case onErrorDLQ:
 				topic, err := s.conf.dlqTopic.TryString(msg)
 				if err == nil {
-					read++
 					dead = append(dead, dlq.Record(topic, r, *failure))
 					deadOffs = append(deadOffs, r.Offset)
 					continue
@@ -419,7 +418,7 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 			if stop != nil {
 				// r is tracked and never settled, so no commit passes
 				// it; a restart reads it again.
-				read++
+				read = i + 1
 				s.mu.Lock()
 				p.stopped = true
 				s.mu.Unlock()
@@ -429,7 +428,6 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 				goto queue
 			}
 		}
-		read++
 		msgs = append(msgs, msg)
 		offs = append(offs, r.Offset)
 	}
