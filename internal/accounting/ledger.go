@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/ferry-connect/ferry/internal/failure"
 )
 
 // Outcome is what finally happened to one record in one write attempt.
@@ -36,23 +38,13 @@ func (o Outcome) String() string {
 	return fmt.Sprintf("outcome(%d)", int(o))
 }
 
-// Stage is where in a component's path an error happened: the value of the
-// `stage` label of the errors counter and of the DLQ's
-// `__connect.errors.stage` header.
-type Stage string
-
-// The stages Ferry reports.
-const (
-	StageSerialize   Stage = "SERIALIZE"
-	StageProduce     Stage = "PRODUCE"
-	StageDeserialize Stage = "DESERIALIZE"
-	// StageDLQ is a failed write to a dead-letter topic.
-	StageDLQ Stage = "DLQ"
-)
-
 // Totals is a snapshot of a ledger's counts.
 type Totals struct {
-	Attempted    int64
+	// Received counts the records handed to the component: for an
+	// output, once per write attempt (a retried record counts again), so
+	// Received = Delivered + DeadLettered + Nacked at every moment no
+	// write is in progress.
+	Received     int64
 	Delivered    int64
 	DeadLettered int64
 	Nacked       int64
@@ -67,9 +59,9 @@ type Ledger struct {
 	errors   *service.MetricCounter
 	nullKeys *service.MetricCounter
 
-	outcomes  [numOutcomes]atomic.Int64
-	attempted atomic.Int64
-	nulls     atomic.Int64
+	outcomes [numOutcomes]atomic.Int64
+	received atomic.Int64
+	nulls    atomic.Int64
 }
 
 // NewLedger registers the metrics `<prefix>_records{outcome}`,
@@ -85,8 +77,8 @@ func NewLedger(prefix string, m *service.Metrics) *Ledger {
 	return l
 }
 
-// Attempt records that n records were handed to the component.
-func (l *Ledger) Attempt(n int) { l.attempted.Add(int64(n)) }
+// Receive records that n records were handed to the component.
+func (l *Ledger) Receive(n int) { l.received.Add(int64(n)) }
 
 // Outcome records the outcome of n records.
 func (l *Ledger) Outcome(o Outcome, n int) {
@@ -102,9 +94,9 @@ func (l *Ledger) Outcome(o Outcome, n int) {
 // Error counts one record error by stage and reason. Reasons are short,
 // bounded identifiers (a Kafka error code in lower case, or a Ferry reason
 // such as invalid_topic) so the metric's label set stays small.
-func (l *Ledger) Error(stage Stage, reason string) {
+func (l *Ledger) Error(stage failure.Stage, reason failure.Reason) {
 	if l.errors != nil {
-		l.errors.Incr(1, string(stage), reason)
+		l.errors.Incr(1, string(stage), string(reason))
 	}
 }
 
@@ -120,7 +112,7 @@ func (l *Ledger) NullKey() {
 // Totals returns the counts so far.
 func (l *Ledger) Totals() Totals {
 	return Totals{
-		Attempted:    l.attempted.Load(),
+		Received:     l.received.Load(),
 		Delivered:    l.outcomes[Delivered].Load(),
 		DeadLettered: l.outcomes[DeadLettered].Load(),
 		Nacked:       l.outcomes[Nacked].Load(),
@@ -128,9 +120,15 @@ func (l *Ledger) Totals() Totals {
 	}
 }
 
-// Summary is the one line a component logs on close.
+// Summary is the one line every component logs on close, in one format:
+// `<name> summary: received=… delivered=… dead_lettered=… nacked=…`,
+// then `null_keys=…` when a key was configured and some were null.
 func (l *Ledger) Summary() string {
 	t := l.Totals()
-	return fmt.Sprintf("%s summary: attempted=%d delivered=%d dead_lettered=%d nacked=%d null_keys=%d",
-		l.prefix, t.Attempted, t.Delivered, t.DeadLettered, t.Nacked, t.NullKeys)
+	s := fmt.Sprintf("%s summary: received=%d delivered=%d dead_lettered=%d nacked=%d",
+		l.prefix, t.Received, t.Delivered, t.DeadLettered, t.Nacked)
+	if t.NullKeys > 0 {
+		s += fmt.Sprintf(" null_keys=%d", t.NullKeys)
+	}
+	return s
 }

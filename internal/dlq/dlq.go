@@ -1,19 +1,19 @@
-// Package dlq writes records that cannot be processed to a dead-letter
-// topic, with the error context headers Kafka Connect uses, so tools built
-// for Connect's DLQs read Ferry's too. One writer serves kafka_source's
-// `on_deserialize_error: dlq` and kafka_sink's `dlq`.
+// Package dlq is Ferry's one dead-letter path, shared by kafka_sink's
+// `dlq` and kafka_source's `on_deserialize_error: dlq`: the dead-letter
+// record and its headers (Kafka Connect's error context, so tools built
+// for Connect's DLQs read Ferry's too), the checks on its topic, the
+// fallback for a dead letter too large for its topic, and which failed
+// writes are worth retrying.
 package dlq
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
+	"github.com/ferry-connect/ferry/internal/failure"
 )
 
 // Kafka Connect's error context headers.
@@ -28,12 +28,25 @@ const (
 	HeaderConnectorName  = "__connect.errors.connector.name"
 )
 
+// Ferry's own headers.
+const (
+	// HeaderReason is Ferry's short reason for a dead letter, the same
+	// as the `reason` label of the component's errors counter (e.g.
+	// value_serializer, message_too_large, serde.json).
+	HeaderReason = "__ferry.errors.reason"
+	// HeaderValueDropped marks a dead letter whose value was dropped
+	// because the record was too large even for the dead-letter topic.
+	// Its value is the size of the dropped value in bytes.
+	HeaderValueDropped = "__ferry.dlq.value_dropped_bytes"
+)
+
 // Failure is what went wrong with one record, and where it came from.
 type Failure struct {
 	Topic     string // the record's original topic
 	Partition int32  // -1 when unknown (a record that never reached Kafka)
 	Offset    int64  // -1 when unknown
-	Stage     accounting.Stage
+	Stage     failure.Stage
+	Reason    failure.Reason
 	ClassName string // what failed: the codec or component, e.g. "serde.avro_confluent"
 	Err       error
 	Connector string // the component's label
@@ -66,88 +79,26 @@ func Headers(f Failure) []kgo.RecordHeader {
 		kgo.RecordHeader{Key: HeaderExceptionClass, Value: []byte(class)},
 		kgo.RecordHeader{Key: HeaderExceptionMsg, Value: []byte(msg)},
 		kgo.RecordHeader{Key: HeaderConnectorName, Value: []byte(f.Connector)},
+		kgo.RecordHeader{Key: HeaderReason, Value: []byte(f.Reason)},
 	)
 }
 
-// Record builds the dead-letter record for an original record: the same
-// key, value, headers and timestamp, plus the error context headers.
-func Record(topic string, orig *kgo.Record, f Failure) *kgo.Record {
+// Letter builds the dead letter for an original record: the same key,
+// value, headers and timestamp, plus (unless withHeaders is false) the
+// error context headers.
+func Letter(topic string, orig *kgo.Record, f Failure, withHeaders bool) *kgo.Record {
 	r := &kgo.Record{
 		Topic:     topic,
 		Key:       orig.Key,
 		Value:     orig.Value,
 		Timestamp: orig.Timestamp,
-		Headers:   make([]kgo.RecordHeader, 0, len(orig.Headers)+8),
 	}
+	if !withHeaders {
+		r.Headers = orig.Headers
+		return r
+	}
+	r.Headers = make([]kgo.RecordHeader, 0, len(orig.Headers)+9)
 	r.Headers = append(r.Headers, orig.Headers...)
 	r.Headers = append(r.Headers, Headers(f)...)
 	return r
-}
-
-// Writer produces dead-letter records on its own client, so a DLQ's
-// settings (and failures) stay apart from the main path's.
-type Writer struct {
-	mu   sync.Mutex
-	cl   *kgo.Client
-	opts []kgo.Opt
-
-	aloneMu sync.Mutex
-	alone   *kgo.Client // created on first need, see WriteAlone
-}
-
-// NewWriter creates a writer from client options.
-func NewWriter(opts ...kgo.Opt) (*Writer, error) {
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("dead-letter client: %w", err)
-	}
-	return &Writer{cl: cl, opts: opts}, nil
-}
-
-// WriteAlone produces one record on a client that sends nothing else at the
-// time, so a size error belongs to that record and not to a batch it
-// shared.
-func (w *Writer) WriteAlone(ctx context.Context, r *kgo.Record) error {
-	w.aloneMu.Lock()
-	defer w.aloneMu.Unlock()
-	if w.alone == nil {
-		cl, err := kgo.NewClient(append(w.opts, kgo.ProducerLinger(0))...)
-		if err != nil {
-			return err
-		}
-		w.alone = cl
-	}
-	return w.alone.ProduceSync(ctx, r).FirstErr()
-}
-
-// Write produces every record and waits for all of them; errs[i] is the
-// outcome of recs[i] (nil: in the DLQ).
-func (w *Writer) Write(ctx context.Context, recs []*kgo.Record) []error {
-	errs := make([]error, len(recs))
-	var wg sync.WaitGroup
-	for i, r := range recs {
-		wg.Add(1)
-		w.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			errs[i] = err
-			wg.Done()
-		})
-	}
-	wg.Wait()
-	return errs
-}
-
-// Close closes the writer's client.
-func (w *Writer) Close() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cl != nil {
-		w.cl.Close()
-		w.cl = nil
-	}
-	w.aloneMu.Lock()
-	defer w.aloneMu.Unlock()
-	if w.alone != nil {
-		w.alone.Close()
-		w.alone = nil
-	}
 }

@@ -101,9 +101,15 @@ func parseSASL(conf *service.ParsedConfig) ([]sasl.Mechanism, error) {
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", field, err)
 		}
-		user, _ := e.FieldString("username")
-		pass, _ := e.FieldString("password")
-		token, _ := e.FieldString("token")
+		var user, pass, token string
+		for _, f := range []struct {
+			name string
+			dst  *string
+		}{{"username", &user}, {"password", &pass}, {"token", &token}} {
+			if *f.dst, err = e.FieldString(f.name); err != nil {
+				return nil, fmt.Errorf("field %s.%s: %w", field, f.name, err)
+			}
+		}
 		switch mech {
 		case MechPlain, MechScramSHA256, MechScramSHA512:
 			if user == "" {
