@@ -2,106 +2,78 @@ package output
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
 	"github.com/ferry-connect/ferry/internal/dlq"
+	"github.com/ferry-connect/ferry/internal/failure"
 )
 
-// HeaderTruncated marks a dead letter whose value was dropped because the
-// record was too large even for the dead-letter topic. Its value is the
-// size of the dropped value in bytes.
-const HeaderTruncated = "__ferry.dlq.value_dropped_bytes"
-
-// HeaderReason is Ferry's short reason for a dead letter, the same as the
-// `reason` label of kafka_sink_errors (e.g. value_serializer,
-// message_too_large).
-const HeaderReason = "__ferry.errors.reason"
-
 // deadLetter writes the records that failed for a reason of their own to
-// the DLQ and reports which made it there. Every other failure, and a
-// record whose dead-letter write fails, stays in errs for the host.
-func (s *sink) deadLetter(ctx context.Context, batch service.MessageBatch, partial []*kgo.Record, errs []error) []bool {
-	dead := make([]bool, len(errs))
+// the dead-letter topic and marks those that made it. Every other
+// failure, and a record whose dead-letter write fails, stays failed: it is
+// nacked, with both causes in its error.
+//
+// A dead letter holds the record's key as it would have been written (the
+// raw key where the key failed to serialize), the raw message as its
+// value, the record's headers and timestamp, and the error context
+// headers (internal/dlq).
+func (s *sink) deadLetter(ctx context.Context, batch service.MessageBatch, recs []record) {
 	var idx []int
-	var recs []*kgo.Record
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		c := classify(err)
-		if !c.ownFault {
-			continue
-		}
-		topic, terr := batch.TryInterpolatedString(i, s.conf.dlq.topic)
-		if terr == nil {
-			terr = validTopic(topic)
-		}
-		if terr != nil {
-			s.ledger.Error(accounting.StageDLQ, "invalid_topic")
-			errs[i] = fmt.Errorf("%w; not dead-lettered: field %s.topic: %v", err, fieldDLQ, terr)
-			continue
-		}
-		orig := partial[i]
-		value, _ := batch[i].AsBytes()
-		raw := &kgo.Record{Key: orig.Key, Value: value, Headers: orig.Headers, Timestamp: orig.Timestamp}
-		var r *kgo.Record
-		if s.conf.dlq.headers {
-			class := Name
-			switch c.reason {
-			case "key_serializer":
-				class = "serde." + s.conf.keyCodec.Type
-			case "value_serializer":
-				class = "serde." + s.conf.valueCodec.Type
-			}
-			r = dlq.Record(topic, raw, dlq.Failure{
-				Topic: orig.Topic, Partition: -1, Offset: -1, Stage: c.stage,
-				ClassName: class, Err: err, Connector: s.label,
-			})
-			r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderReason, Value: []byte(c.reason)})
-		} else {
-			raw.Topic = topic
-			r = raw
-		}
-		idx = append(idx, i)
-		recs = append(recs, r)
-	}
-	if len(recs) == 0 {
-		return dead
-	}
-	werrs := s.dlqW.Write(ctx, recs)
-	for j, werr := range werrs {
-		if errors.Is(werr, kerr.MessageTooLarge) {
-			werrs[j] = s.writeLarge(ctx, recs[j])
+	for i := range recs {
+		if recs[i].err != nil && recs[i].class.OwnFault {
+			idx = append(idx, i)
 		}
 	}
-	for j, i := range idx {
-		if werrs[j] == nil {
-			dead[i] = true
+	if len(idx) == 0 {
+		return
+	}
+	d := s.conf.dlq
+	topics := d.topic.Over(batch)
+	letters := make([]*kgo.Record, 0, len(idx))
+	kept := idx[:0]
+	for _, i := range idx {
+		r := &recs[i]
+		topic, err := topics.String(i)
+		if err != nil {
+			s.ledger.Error(failure.StageDLQ, failure.Interpolation)
+			r.err = fmt.Errorf("%w; not dead-lettered: field %s.topic: %v", r.err, fieldDLQ, err)
 			continue
 		}
-		s.ledger.Error(accounting.StageDLQ, classify(werrs[j]).reason)
-		errs[i] = fmt.Errorf("%w; and the dead-letter write to %q failed: %v", errs[i], recs[j].Topic, werrs[j])
+		value, err := batch[i].AsBytes()
+		if err != nil {
+			s.ledger.Error(failure.StageDLQ, failure.Other)
+			r.err = fmt.Errorf("%w; not dead-lettered: reading the message: %v", r.err, err)
+			continue
+		}
+		orig := kgo.Record{Key: r.rec.Key, Value: value, Headers: r.rec.Headers, Timestamp: r.rec.Timestamp}
+		letters = append(letters, dlq.Letter(topic, &orig, dlq.Failure{
+			Topic: r.rec.Topic, Partition: -1, Offset: -1,
+			Stage: r.class.Stage, Reason: r.class.Reason, ClassName: s.className(r.class.Reason),
+			Err: r.err, Connector: s.label,
+		}, d.headers))
+		kept = append(kept, i)
 	}
-	return dead
+	for j, err := range s.dlqW.Write(ctx, letters) {
+		r := &recs[kept[j]]
+		if err != nil {
+			r.err = fmt.Errorf("%w; and the dead-letter write to %q failed: %v", r.err, letters[j].Topic, err)
+			continue
+		}
+		r.dead = true
+	}
 }
 
-// writeLarge retries a dead letter refused as too large on its own, so it
-// is not blamed for its batch; if it is too large alone, its value is
-// dropped (key, headers and timestamp are kept, and a header records the
-// dropped size) rather than failing it forever.
-func (s *sink) writeLarge(ctx context.Context, r *kgo.Record) error {
-	err := s.dlqW.WriteAlone(ctx, r)
-	if !errors.Is(err, kerr.MessageTooLarge) {
-		return err
+// className is what failed, for the DLQ's class name header: the codec
+// for a serialization failure, else the component.
+func (s *sink) className(reason failure.Reason) string {
+	switch reason {
+	case failure.KeySerializer:
+		return "serde." + s.conf.keyCodec.Type
+	case failure.ValueSerializer:
+		return "serde." + s.conf.valueCodec.Type
 	}
-	r.Headers = append(r.Headers, kgo.RecordHeader{Key: HeaderTruncated, Value: []byte(strconv.Itoa(len(r.Value)))})
-	r.Value = nil
-	return s.dlqW.WriteAlone(ctx, r)
+	return Name
 }

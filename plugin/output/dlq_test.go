@@ -132,11 +132,11 @@ logger:
 		}
 		switch {
 		case isBadSerialize(v.ID):
-			if h[dlq.HeaderStage] != "SERIALIZE" || h[dlq.HeaderClassName] != "serde.avro" || !strings.Contains(h[dlq.HeaderExceptionMsg], "at .qty: expected int, got a string") || h[HeaderReason] != "value_serializer" {
+			if h[dlq.HeaderStage] != "SERIALIZE" || h[dlq.HeaderClassName] != "serde.avro" || !strings.Contains(h[dlq.HeaderExceptionMsg], "at .qty: expected int, got a string") || h[dlq.HeaderReason] != "value_serializer" {
 				t.Fatalf("serialization dead letter %d headers %v", v.ID, h)
 			}
 		case isTooLarge(v.ID):
-			if h[dlq.HeaderStage] != "PRODUCE" || !strings.Contains(h[dlq.HeaderExceptionMsg], "MESSAGE_TOO_LARGE") || h[HeaderReason] != "message_too_large" {
+			if h[dlq.HeaderStage] != "PRODUCE" || !strings.Contains(h[dlq.HeaderExceptionMsg], "MESSAGE_TOO_LARGE") || h[dlq.HeaderReason] != "message_too_large" {
 				t.Fatalf("too-large dead letter %d headers %v", v.ID, h)
 			}
 		default:
@@ -261,7 +261,7 @@ dlq:
 		t.Fatalf("DLQ holds %d records", len(dead))
 	}
 	h := headerMap(dead[0])
-	if dead[0].Value != nil || string(dead[0].Key) != "the-key" || h["h_trace"] != "abc" || h[HeaderTruncated] != fmt.Sprint(len(big)) {
+	if dead[0].Value != nil || string(dead[0].Key) != "the-key" || h["h_trace"] != "abc" || h[dlq.HeaderValueDropped] != fmt.Sprint(len(big)) {
 		t.Fatalf("dead letter key %q value %d bytes headers %v", dead[0].Key, len(dead[0].Value), h)
 	}
 	if tot := s.ledger.Totals(); tot.Delivered != 1 || tot.DeadLettered != 1 || tot.Nacked != 0 {

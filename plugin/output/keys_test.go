@@ -74,7 +74,7 @@ key_field: customer.id
 	if nulls != 60 {
 		t.Errorf("null keys in topic: %d, want 60", nulls)
 	}
-	if got := s.ledger.Totals(); got.NullKeys != 60 || got.Delivered != 300 || got.Attempted != 300 {
+	if got := s.ledger.Totals(); got.NullKeys != 60 || got.Delivered != 300 || got.Received != 300 {
 		t.Errorf("ledger: %+v", got)
 	}
 	// The number key is its JSON text.

@@ -81,7 +81,7 @@ max_message_bytes: 1MB
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("topic holds\n %v\nwant\n %v", got, want)
 	}
-	if tot := s.ledger.Totals(); tot.Attempted != 20 || tot.Delivered != 17 || tot.Nacked != 3 {
+	if tot := s.ledger.Totals(); tot.Received != 20 || tot.Delivered != 17 || tot.Nacked != 3 {
 		t.Errorf("ledger %+v", tot)
 	}
 }

@@ -2,18 +2,16 @@ package output
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ferry-connect/ferry/internal/accounting"
 	"github.com/ferry-connect/ferry/internal/dlq"
+	"github.com/ferry-connect/ferry/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/serde"
 )
 
 func init() {
@@ -33,12 +31,17 @@ func init() {
 	}
 }
 
-// sink is the kafka_sink output.
+// sink is the kafka_sink output. A write goes through four stages, each
+// in the file named for it: build (build.go), produce (produce.go),
+// deadLetter (deadletter.go) and finish (outcome.go).
 type sink struct {
 	conf   *sinkConfig
 	log    *service.Logger
 	label  string
 	ledger *accounting.Ledger
+
+	keyJSON        bool  // key_field values go to the key codec as JSON
+	staticTopicErr error // a static topic's name checked once
 
 	mu     sync.RWMutex
 	client *kgo.Client
@@ -58,16 +61,21 @@ func newSink(conf *service.ParsedConfig, mgr *service.Resources) (*sink, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &sink{
-		conf:   c,
-		log:    mgr.Logger(),
-		label:  mgr.Label(),
-		ledger: accounting.NewLedger(Name, mgr.Metrics()),
-	}, nil
+	s := &sink{
+		conf:    c,
+		log:     mgr.Logger(),
+		label:   mgr.Label(),
+		ledger:  accounting.NewLedger(Name, mgr.Metrics()),
+		keyJSON: c.keyPath != nil && serde.TakesJSON(c.keyCodec.Codec),
+	}
+	if t, ok := c.topic.Static(); ok {
+		s.staticTopicErr = kafkaconn.ValidTopic(t)
+	}
+	return s, nil
 }
 
 func (s *sink) clientOpts() []kgo.Opt {
-	return append(s.conf.conn.Opts(), s.conf.producerOpts...)
+	return append(s.conf.conn.Opts(), s.conf.producer.opts()...)
 }
 
 // Connect creates the client if needed and checks that the cluster answers.
@@ -88,7 +96,7 @@ func (s *sink) Connect(ctx context.Context) error {
 		return err
 	}
 	if s.conf.dlq != nil && s.dlqW == nil {
-		w, err := dlq.NewWriter(append(s.conf.conn.Opts(), s.conf.dlq.opts...)...)
+		w, err := dlq.NewWriter(s.ledger, append(s.conf.conn.Opts(), s.conf.dlq.producer.opts()...)...)
 		if err != nil {
 			return fmt.Errorf("%s: dlq: %w", Name, err)
 		}
@@ -106,39 +114,28 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 	if cl == nil {
 		return service.ErrNotConnected
 	}
+	s.ledger.Receive(len(batch))
+	recs := s.build(ctx, batch)
 
-	n := len(batch)
-	s.ledger.Attempt(n)
-	recs := make([]*kgo.Record, n)
-	partial := make([]*kgo.Record, n)
-	prep := make([]*recordError, n)
-	s.buildRecords(ctx, batch, recs, partial, prep)
-
-	errs := make([]error, n)
-	for i, e := range prep {
-		if e != nil {
-			errs[i] = e
-		}
-	}
-	pctx, cancel := context.WithTimeout(ctx, s.conf.timeout)
+	timeout := s.conf.producer.timeout
+	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if produceAll(pctx, cl, recs, errs, s.conf.timeout) {
-		s.isolateTooLarge(pctx, recs, errs)
+	if produce(pctx, cl, recs, timeout) {
+		s.isolateTooLarge(pctx, recs)
 	} else {
 		// The cluster has not answered for twice the timeout and the
 		// client held records whose fate it cannot know (sent, never
-		// answered). produceAll closed the client to fail them: they are
+		// answered). produce closed the client to fail them: they are
 		// nacked for the host to retry (a retry may duplicate a record
 		// the broker did write: at-least-once), records already
 		// delivered stay delivered, and Connect builds a fresh client.
-		s.log.Warnf("%s: no answer from the cluster for %v with records in flight; reconnecting. Records whose delivery is unknown are retried and may be written twice", Name, 2*s.conf.timeout)
+		s.log.Warnf("%s: no answer from the cluster for %v with records in flight; reconnecting. Records whose delivery is unknown are retried and may be written twice", Name, 2*timeout)
 		s.forgetClient(cl)
 	}
-	var dead []bool
 	if s.dlqW != nil {
-		dead = s.deadLetter(pctx, batch, partial, errs)
+		s.deadLetter(pctx, batch, recs)
 	}
-	return s.settle(ctx, cl, batch, partial, errs, dead)
+	return s.finish(ctx, cl, batch, recs)
 }
 
 // forgetClient drops cl, already closed, unless Connect replaced it.
@@ -148,163 +145,6 @@ func (s *sink) forgetClient(cl *kgo.Client) {
 		s.client = nil
 	}
 	s.mu.Unlock()
-}
-
-// produceAll produces every non-nil record and waits for all of them. Each
-// promise writes only its own index of errs, so no lock is needed, and
-// waiting for every promise orders those writes before the caller reads
-// them.
-//
-// The context fails every record that can be failed safely once it ends.
-// An idempotent producer never fails a record it sent without an answer
-// (doing so could reorder or duplicate it), so such records can outlive the
-// context; produceAll waits for them up to grace past the context's end.
-// If they are still unresolved it closes the client, which fails them, and
-// returns false.
-func produceAll(ctx context.Context, cl *kgo.Client, recs []*kgo.Record, errs []error, grace time.Duration) bool {
-	// The last promise to finish closes done. Counting down from the
-	// number of records, set before the first is produced, spares a
-	// goroutine per write: a write of one record is common (an unbatched
-	// input) and a goroutine costs more than the record.
-	var left atomic.Int64
-	for _, r := range recs {
-		if r != nil {
-			left.Add(1)
-		}
-	}
-	done := make(chan struct{})
-	if left.Load() == 0 {
-		return true
-	}
-	for i, r := range recs {
-		if r == nil {
-			continue
-		}
-		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			errs[i] = err
-			if left.Add(-1) == 0 {
-				close(done)
-			}
-		})
-	}
-	select {
-	case <-done:
-		return true
-	case <-ctx.Done():
-	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case <-done:
-		return true
-	case <-timer.C:
-		cl.Close()
-		<-done
-		return false
-	}
-}
-
-// isolateTooLarge gives every record refused as MESSAGE_TOO_LARGE a second
-// chance alone. A broker's message.max.bytes applies to the whole record
-// batch the client sent, so one large record fails every record that shared
-// its batch, possibly from another pipeline batch. Producing each affected
-// record on its own, sequentially, on a client that sends nothing else,
-// leaves the error only on the records that are too large by themselves.
-func (s *sink) isolateTooLarge(ctx context.Context, recs []*kgo.Record, errs []error) {
-	var idx []int
-	for i, err := range errs {
-		if recs[i] != nil && errors.Is(err, kerr.MessageTooLarge) {
-			idx = append(idx, i)
-		}
-	}
-	if len(idx) == 0 {
-		return
-	}
-	s.isoMu.Lock()
-	defer s.isoMu.Unlock()
-	if s.iso == nil {
-		iso, err := kgo.NewClient(append(s.clientOpts(), kgo.ProducerLinger(0))...)
-		if err != nil {
-			s.log.Errorf("%s: creating the client for one-by-one retries: %v", Name, err)
-			return
-		}
-		s.iso = iso
-	}
-	for _, i := range idx {
-		orig := recs[i]
-		r := &kgo.Record{
-			Topic:     orig.Topic,
-			Key:       orig.Key,
-			Value:     orig.Value,
-			Headers:   orig.Headers,
-			Timestamp: orig.Timestamp,
-			Partition: orig.Partition,
-		}
-		errs[i] = s.iso.ProduceSync(ctx, r).FirstErr()
-		if errs[i] == nil {
-			recs[i] = r
-		}
-	}
-}
-
-// settle gives each record its outcome and builds the error the host sees.
-// dead[i] (when dead is not nil) says record i is in the dead-letter queue.
-func (s *sink) settle(ctx context.Context, cl *kgo.Client, batch service.MessageBatch, recs []*kgo.Record, errs []error, dead []bool) error {
-	// recs are the records as far as they were built, so a record that
-	// failed to serialize still names its topic.
-	var (
-		failed       int
-		deadN        int
-		connectivity = true
-		first        error
-	)
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		c := classify(err)
-		s.ledger.Error(c.stage, c.reason)
-		if dead != nil && dead[i] {
-			deadN++
-			errs[i] = nil
-			continue
-		}
-		failed++
-		connectivity = connectivity && c.connectivity
-		topic := ""
-		if recs[i] != nil {
-			topic = recs[i].Topic
-		}
-		errs[i] = fmt.Errorf("record %d of %d (topic %q): %s: %w", i, len(batch), topic, c.stage, err)
-		if first == nil {
-			first = errs[i]
-		}
-	}
-	s.ledger.Outcome(accounting.Delivered, len(batch)-failed-deadN)
-	s.ledger.Outcome(accounting.DeadLettered, deadN)
-	s.ledger.Outcome(accounting.Nacked, failed)
-	if failed == 0 {
-		return nil
-	}
-
-	// Nothing got through and every failure says the cluster is out of
-	// reach: confirm with a ping, then let the host reconnect before it
-	// retries, rather than spinning through record timeouts.
-	if failed == len(batch) && connectivity {
-		if err := s.conf.conn.Ping(ctx, cl); err != nil {
-			s.log.Warnf("%s: %d records not delivered, cluster unreachable: %v", Name, failed, err)
-			return service.ErrNotConnected
-		}
-	}
-
-	s.log.Debugf("%s: %d of %d records failed; returning only those to the pipeline", Name, failed, len(batch))
-	be := service.NewBatchError(batch, fmt.Errorf("%d of %d records failed, first: %w", failed, len(batch), first))
-	for i, err := range errs {
-		if err != nil {
-			be = be.Failed(i, err)
-		}
-	}
-	return be
 }
 
 // Close flushes nothing (WriteBatch waits for every record) and closes the
@@ -328,5 +168,3 @@ func (s *sink) Close(ctx context.Context) error {
 	s.log.Infof("%s", s.ledger.Summary())
 	return nil
 }
-
-func unixMilli(ms int64) time.Time { return time.UnixMilli(ms) }

@@ -4,10 +4,9 @@
 package output
 
 import (
-	"fmt"
-
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/ferry-connect/ferry/internal/confrules"
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/internal/serdefield"
 )
@@ -49,28 +48,23 @@ const (
 	partManual      = "manual"
 )
 
-// lintRule rejects the combinations that can never work, so they fail at
-// `connect lint` rather than at the first record.
-const lintRuleTemplate = `
-let has_key = this.key.or("") != ""
-let has_key_field = this.key_field.or("") != ""
-let manual = this.partitioner.or("murmur2_hash") == "manual"
-let has_partition = this.partition.or("") != ""
-let idempotent = this.idempotent_write.or(true)
-let acks = this.acks.or("all")
-root = [
-  if $has_key && $has_key_field { "fields key and key_field are mutually exclusive: set one of them" } else { null },
-  if $has_partition && !$manual { "field partition requires partitioner: manual" } else { null },
-  if $manual && !$has_partition { "partitioner: manual requires field partition" } else { null },
-  %s,
-  %s,
-  if $idempotent && $acks != "all" { "idempotent_write requires acks: all (got acks: %%v); set idempotent_write: false to use weaker acks".format($acks) } else { null },
-].filter(e -> e != null)
-`
-
-var lintRule = fmt.Sprintf(lintRuleTemplate,
-	serdefield.EncoderLint("this.key_serializer"),
-	serdefield.EncoderLint("this.value_serializer"))
+// rules are kafka_sink's cross-field rules: combinations that can never
+// work, refused at `connect lint` and by the constructor alike.
+var rules = confrules.Set{
+	Lets: []string{
+		`let has_key = this.key.or("") != ""`,
+		`let has_key_field = this.key_field.or("") != ""`,
+		`let manual = this.partitioner.or("murmur2_hash") == "manual"`,
+		`let has_partition = this.partition.or("") != ""`,
+		`let acks = this.acks.or("all")`,
+	},
+	Rules: []confrules.Rule{
+		{When: `$has_key && $has_key_field`, Message: `"fields key and key_field are mutually exclusive: set one of them"`},
+		{When: `$has_partition && !$manual`, Message: `"field partition requires partitioner: manual"`},
+		{When: `$manual && !$has_partition`, Message: `"partitioner: manual requires field partition"`},
+		{When: `this.idempotent_write.or(true) && $acks != "all"`, Message: `"field idempotent_write requires acks: all (got acks: %v); set idempotent_write: false to use weaker acks".format($acks)`},
+	},
+}
 
 // Spec is the kafka_sink configuration spec.
 func Spec() *service.ConfigSpec {
@@ -102,7 +96,7 @@ By default a record is sent as soon as its write reaches the output (`+"`linger:
 - `+"`kafka_sink_errors{stage,reason}`"+`: record errors by stage (`+"`SERIALIZE`, `PRODUCE`"+`) and reason (the Kafka error code in lower case, or a Ferry reason such as `+"`invalid_topic`"+`).
 - `+"`kafka_sink_null_keys`"+`: records written with a null key although `+"`key`"+` or `+"`key_field`"+` is set.
 
-On close the output logs one line: `+"`kafka_sink summary: attempted=… delivered=… dead_lettered=… nacked=…`"+`.
+On close the output logs one line: `+"`kafka_sink summary: received=… delivered=… dead_lettered=… nacked=…`"+` (`+"`received`"+` counts every write attempt, so a retried record counts again), then `+"`null_keys=…`"+` when there were any.
 `).
 		Fields(kafkaconn.Fields()...).
 		Fields(
@@ -145,8 +139,8 @@ On close the output logs one line: `+"`kafka_sink summary: attempted=… deliver
 				Example(`${! json("created_at").ts_parse("2006-01-02T15:04:05Z07:00").ts_unix_milli() }`).
 				Optional().
 				Advanced(),
-			serdefield.Spec(fieldKeySerializer, "string", "How the key is encoded."),
-			serdefield.Spec(fieldValueSerializer, "bytes", "How the value (the message) is encoded."),
+			serdefield.Spec(fieldKeySerializer, "string", "How the key is encoded.", serdefield.Encode),
+			serdefield.Spec(fieldValueSerializer, "bytes", "How the value (the message) is encoded.", serdefield.Encode),
 			service.NewStringAnnotatedEnumField(fieldAcks, map[string]string{
 				"all":    "Every in-sync replica must have the record (Kafka's `acks=all`, `-1`). Required by `idempotent_write`.",
 				"leader": "Only the partition leader must have the record (`acks=1`).",
@@ -203,7 +197,7 @@ On close the output logs one line: `+"`kafka_sink summary: attempted=… deliver
 			service.NewOutputMaxInFlightField().Default(64),
 			service.NewBatchPolicyField(fieldBatching),
 		).
-		LintRule(lintRule).
+		LintRule(rules.Lint()).
 		Example("Keyed JSON",
 			"Write JSON orders keyed by customer, so every order of a customer lands on the same partition in order.",
 			`
