@@ -9,6 +9,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/ferry-connect/ferry/internal/interp"
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/internal/serdefield"
 )
@@ -30,12 +31,15 @@ type sourceConfig struct {
 	keyCodec   serdefield.Named
 	valueCodec serdefield.Named
 	onError    string
-	dlqTopic   *service.InterpolatedString
+	dlqTopic   interp.Field
 
 	opts []kgo.Opt // consumer and group options
 }
 
 func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
+	if err := rules.Check(conf); err != nil {
+		return nil, err
+	}
 	c := &sourceConfig{}
 	var err error
 	if c.conn, err = kafkaconn.Parse(conf); err != nil {
@@ -73,18 +77,10 @@ func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case len(c.explicit) > 0 && c.group != "":
-		return nil, fmt.Errorf("field %s: explicit partitions cannot be used with %s: the group assigns partitions", fieldTopics, fieldGroup)
-	case len(c.explicit) > 0 && len(include) > 0:
-		return nil, fmt.Errorf("field %s: explicit partitions cannot be used with %s", fieldTopics, fieldRegexpInclude)
-	case len(c.explicit) > 0 && len(c.topics) > 0:
-		return nil, fmt.Errorf("field %s: mix of whole topics and explicit partitions; list partitions for every topic or none", fieldTopics)
-	case len(include) > 0:
+	if len(include) > 0 {
+		// With regexps, listed topics are regexps too.
 		c.regex = true
 		c.topics = append(c.topics, include...)
-	case len(c.topics) == 0 && len(c.explicit) == 0:
-		return nil, fmt.Errorf("field %s: no topics to read (set %s or %s)", fieldTopics, fieldTopics, fieldRegexpInclude)
 	}
 
 	if c.checkpointLimit, err = conf.FieldInt(fieldCheckpointLimit); err != nil {
@@ -105,23 +101,21 @@ func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
 	if c.batching, err = conf.FieldBatchPolicy(fieldBatching); err != nil {
 		return nil, err
 	}
-	if c.keyCodec, err = serdefield.Parse(conf, fieldKeyDeserializer, true); err != nil {
+	if c.keyCodec, err = serdefield.Parse(conf, fieldKeyDeserializer, serdefield.Decode); err != nil {
 		return nil, err
 	}
-	if c.valueCodec, err = serdefield.Parse(conf, fieldValueDeserializer, true); err != nil {
+	if c.valueCodec, err = serdefield.Parse(conf, fieldValueDeserializer, serdefield.Decode); err != nil {
 		return nil, err
 	}
 	if c.onError, err = conf.FieldString(fieldOnError); err != nil {
 		return nil, err
 	}
 	if c.onError == onErrorDLQ {
-		topic, _ := conf.FieldString(fieldDLQ, "topic")
-		if topic == "" {
-			return nil, fmt.Errorf("field %s: %s: dlq needs %s.topic", fieldOnError, onErrorDLQ, fieldDLQ)
+		topic, err := conf.FieldInterpolatedString(fieldDLQ, "topic")
+		if err != nil {
+			return nil, fmt.Errorf("field %s.topic: %w", fieldDLQ, err)
 		}
-		if c.dlqTopic, err = conf.FieldInterpolatedString(fieldDLQ, "topic"); err != nil {
-			return nil, err
-		}
+		c.dlqTopic = interp.New(topic)
 	}
 
 	if c.opts, err = c.clientOpts(conf, exclude); err != nil {
@@ -206,7 +200,11 @@ func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) 
 		return nil, err
 	}
 	opts = append(opts, kgo.FetchMaxBytes(int32(maxBytes)), kgo.FetchMaxPartitionBytes(int32(partBytes)), kgo.FetchMaxWait(maxWait))
-	if rack, _ := conf.FieldString(fieldRackID); rack != "" {
+	rack, err := conf.FieldString(fieldRackID)
+	if err != nil {
+		return nil, err
+	}
+	if rack != "" {
 		opts = append(opts, kgo.Rack(rack))
 	}
 	iso, err := conf.FieldString(fieldIsolation)
@@ -230,7 +228,11 @@ func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) 
 		return opts, nil
 	}
 	opts = append(opts, kgo.ConsumerGroup(c.group), kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.commitPeriod))
-	if id, _ := conf.FieldString(fieldInstanceID); id != "" {
+	id, err := conf.FieldString(fieldInstanceID)
+	if err != nil {
+		return nil, err
+	}
+	if id != "" {
 		opts = append(opts, kgo.InstanceID(id))
 	}
 	for _, d := range []struct {

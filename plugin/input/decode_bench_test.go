@@ -22,7 +22,7 @@ func BenchmarkDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &partition{topic: "bench", part: 3}
+	p := &partition{tp: tp{"bench", 3}}
 	ts := time.UnixMilli(1_700_000_000_000)
 	fp := kgo.FetchTopicPartition{Topic: "bench", FetchPartition: kgo.FetchPartition{Partition: 3, HighWatermark: 2_000_000}}
 	for i := range 1000 {
@@ -37,7 +37,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		r := fp.Records[i%len(fp.Records)]
-		if _, f := s.decode(ctx, p, fp, r); f != nil {
+		if _, f := s.dec.decode(ctx, p, fp.HighWatermark, r); f != nil {
 			b.Fatal(f.Err)
 		}
 	}

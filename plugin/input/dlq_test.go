@@ -69,7 +69,7 @@ kafka_source:
 	for _, hd := range dead[0].Headers {
 		h[hd.Key] = string(hd.Value)
 	}
-	if dead[0].Value != nil || string(dead[0].Key) != "poison" || h["__ferry.dlq.value_dropped_bytes"] != fmt.Sprint(len(big)) ||
+	if dead[0].Value != nil || string(dead[0].Key) != "poison" || h[dlq.HeaderValueDropped] != fmt.Sprint(len(big)) ||
 		h["origin"] != "test" || h[dlq.HeaderStage] != "DESERIALIZE" || h[dlq.HeaderOffset] != "1" {
 		t.Errorf("dead letter key %q value %d bytes, headers %v", dead[0].Key, len(dead[0].Value), h)
 	}

@@ -7,6 +7,7 @@ package input
 import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/ferry-connect/ferry/internal/confrules"
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/internal/serdefield"
 )
@@ -45,17 +46,25 @@ const (
 	onErrorFail = "fail"
 )
 
-const lintRule = `
-let explicit = this.topics.or([]).any(t -> t.contains(":"))
-let has_group = this.consumer_group.or("") != ""
-let has_regex = this.regexp_topics_include.or([]).length() > 0
-root = [
-  if $explicit && $has_group { "explicit partitions (topic:partition) cannot be used with consumer_group: the group assigns partitions" } else { null },
-  if $explicit && $has_regex { "explicit partitions (topic:partition) cannot be used with regexp_topics_include" } else { null },
-  if this.topics.or([]).length() == 0 && !$has_regex { "set topics or regexp_topics_include" } else { null },
-  if this.on_deserialize_error.or("flag") == "dlq" && this.dlq.topic.or("") == "" { "on_deserialize_error: dlq needs dlq.topic" } else { null },
-].filter(e -> e != null)
-`
+// rules are kafka_source's cross-field rules, refused at `connect lint`
+// and by the constructor alike.
+var rules = confrules.Set{
+	Lets: []string{
+		// topics items may hold several, comma-separated, as the
+		// parser reads them.
+		`let topics = this.topics.or([]).map_each(t -> t.split(",")).flatten().map_each(t -> t.trim()).filter(t -> t != "")`,
+		`let explicit = $topics.any(t -> t.contains(":"))`,
+		`let has_group = this.consumer_group.or("") != ""`,
+		`let has_regex = this.regexp_topics_include.or([]).length() > 0`,
+	},
+	Rules: []confrules.Rule{
+		{When: `$explicit && $has_group`, Message: `"explicit partitions (topic:partition) cannot be used with consumer_group: the group assigns partitions"`},
+		{When: `$explicit && $has_regex`, Message: `"explicit partitions (topic:partition) cannot be used with regexp_topics_include"`},
+		{When: `$explicit && $topics.any(t -> !t.contains(":"))`, Message: `"field topics: mix of whole topics and explicit partitions; list partitions for every topic or none"`},
+		{When: `$topics.length() == 0 && !$has_regex`, Message: `"set topics or regexp_topics_include"`},
+		{When: `this.on_deserialize_error.or("flag") == "dlq" && this.dlq.topic.or("") == ""`, Message: `"on_deserialize_error: dlq needs dlq.topic"`},
+	},
+}
 
 // Spec is the kafka_source configuration spec.
 func Spec() *service.ConfigSpec {
@@ -72,7 +81,7 @@ With `+"`consumer_group`"+`, partitions are balanced across every `+"`kafka_sour
 
 ### Records that do not decode
 
-`+"`on_deserialize_error`"+` decides: `+"`flag`"+` (the default) passes the raw bytes on, flagged with the error, so `+"`switch`"+` with `+"`errored()`"+` or `+"`reject_errored`"+` can route them; `+"`dlq`"+` writes the raw record to `+"`dlq.topic`"+` with Kafka Connect's `+"`__connect.errors.*`"+` headers and moves on; `+"`fail`"+` stops the partition at that record (nothing after it on that partition is read or committed) until the record is fixed or skipped by hand.
+`+"`on_deserialize_error`"+` decides: `+"`flag`"+` (the default) passes the raw bytes on, flagged with the error, so `+"`switch`"+` with `+"`errored()`"+` or `+"`reject_errored`"+` can route them; `+"`dlq`"+` writes the raw record to `+"`dlq.topic`"+` with Kafka Connect's `+"`__connect.errors.*`"+` headers and moves on (through the same dead-letter path as `+"`kafka_sink`"+`'s `+"`dlq`"+`: a dead letter too large for the DLQ topic is written without its value; a DLQ that is out of reach or unauthorized is retried while the record waits uncommitted; a record the DLQ refuses for good stops its partition, as with `+"`fail`"+`); `+"`fail`"+` stops the partition at that record (nothing after it on that partition is read or committed) until the record is fixed or skipped by hand.
 
 ### Metadata
 
@@ -81,11 +90,11 @@ With `+"`consumer_group`"+`, partitions are balanced across every `+"`kafka_sour
 ### Metrics
 
 - `+"`kafka_source_records{outcome}`"+`: `+"`received`, `delivered` (acknowledged downstream), `dead_lettered`, `nacked`"+`.
-- `+"`kafka_source_errors{stage,reason}`"+`: records that failed to decode, and DLQ write failures.
+- `+"`kafka_source_errors{stage,reason}`"+`: records that failed to decode (stage `+"`DESERIALIZE`"+`, reason the codec, e.g. `+"`serde.json`"+`), and failed DLQ writes (stage `+"`DLQ`"+`, reason the Kafka error).
 - `+"`kafka_source_lag{topic,partition}`"+`: with a group, the records not yet committed, refreshed every `+"`lag_refresh_period`"+`.
 - `+"`kafka_source_commits{outcome}`"+`: offset commits, `+"`ok` or `failed`"+`.
 
-On close the input logs one summary line.
+On close the input logs one summary line: `+"`kafka_source summary: received=… delivered=… dead_lettered=… nacked=…`"+`.
 `).
 		Fields(kafkaconn.Fields()...).
 		Fields(
@@ -154,8 +163,8 @@ On close the input logs one summary line.
 				Description("Whether records of transactions not yet committed are read.").
 				Default("read_uncommitted").
 				Advanced(),
-			serdefield.Spec(fieldKeyDeserializer, "string", "How the key is decoded (into `kafka_key` metadata)."),
-			serdefield.Spec(fieldValueDeserializer, "bytes", "How the value is decoded (into the message)."),
+			serdefield.Spec(fieldKeyDeserializer, "string", "How the key is decoded (into `kafka_key` metadata).", serdefield.Decode),
+			serdefield.Spec(fieldValueDeserializer, "bytes", "How the value is decoded (into the message).", serdefield.Decode),
 			service.NewStringAnnotatedEnumField(fieldOnError, map[string]string{
 				onErrorFlag: "Pass the raw bytes on, flagged with the error.",
 				onErrorDLQ:  "Write the raw record to `dlq.topic` with error headers, then move on.",
@@ -176,7 +185,7 @@ On close the input logs one summary line.
 				Description("Batches records of one partition at a time. Without it each fetch of a partition is one batch."),
 			service.NewAutoRetryNacksToggleField(),
 		).
-		LintRule(lintRule).
+		LintRule(rules.Lint()).
 		Example("Consumer group", "Read orders in a group, so every copy of this pipeline takes a share of the partitions.", `
 input:
   kafka_source:

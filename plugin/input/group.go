@@ -1,0 +1,74 @@
+package input
+
+import (
+	"context"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// groupMetrics are the metrics of a member of a consumer group.
+type groupMetrics struct {
+	commits *service.MetricCounter // kafka_source_commits{outcome}
+	lag     *service.MetricGauge   // kafka_source_lag{topic,partition}
+}
+
+func newGroupMetrics(m *service.Metrics) groupMetrics {
+	return groupMetrics{
+		commits: m.NewCounter(Name+"_commits", "outcome"),
+		lag:     m.NewGauge(Name+"_lag", "topic", "partition"),
+	}
+}
+
+// groupOpts hook the source into the group: partitions assigned,
+// revoked and lost, and the outcome of every commit.
+//
+// Commits follow acks: the client commits the offsets marked (mark) every
+// commit_period, a member commits what is marked before a partition is
+// revoked, and on close. A lost partition commits nothing.
+func (s *source) groupOpts() []kgo.Opt {
+	return []kgo.Opt{
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+			s.flow.assign(assigned)
+		}),
+		kgo.OnPartitionsRevoked(s.revoked),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
+			// Another member may already own them: commit nothing.
+			s.flow.forget(lost)
+		}),
+		kgo.AutoCommitCallback(func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			s.countCommit(err)
+		}),
+	}
+}
+
+// revoked forgets the partitions, so no ack marks them any more, then
+// commits what was marked. kgo guarantees that once it returns, no poll
+// returns records of the revoked partitions; their records still in
+// flight are read again by the next owner.
+func (s *source) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	s.flow.forget(revoked)
+	s.countCommit(cl.CommitMarkedOffsets(ctx))
+}
+
+// mark records a partition's new commit point, for the next commit.
+// flow calls it under its lock, only for a partition still assigned.
+// Without a group nothing is committed.
+func (s *source) mark(p tp, at kgo.EpochOffset) {
+	if s.conf.group == "" {
+		return
+	}
+	if cl := s.client.Load(); cl != nil {
+		cl.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{p.topic: {p.part: at}})
+	}
+}
+
+func (s *source) countCommit(err error) {
+	if err != nil {
+		s.group.commits.Incr(1, "failed")
+		s.log.Warnf("%s: committing offsets: %v", Name, err)
+		return
+	}
+	s.group.commits.Incr(1, "ok")
+}
