@@ -8,10 +8,12 @@ package serdefield
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/ferry-connect/ferry/internal/confrules"
 	"github.com/ferry-connect/ferry/serde"
 )
 
@@ -32,25 +34,45 @@ const (
 	FieldOptions           = "options"
 )
 
-// lintRule catches stanza mistakes at `connect lint`. Unknown types are
-// checked when the component is built, since Go code may register more.
-const lintRule = `
-let t = this.type.or("")
-let has_schema = this.schema.or("") != "" || this.schema_file.or("") != ""
-root = [
-  if this.schema.or("") != "" && this.schema_file.or("") != "" { "fields schema and schema_file are mutually exclusive" } else { null },
-  if $t == "avro" && !$has_schema { "type avro needs schema or schema_file" } else { null },
-  if $t == "avro_confluent" && this.schema_registry.url.or("").length() == 0 { "type avro_confluent needs schema_registry.url" } else { null },
-  if $t != "avro" && this.reader_schema.or("") != "" { "reader_schema applies to type avro only (avro_confluent reads with schema)" } else { null },
-].filter(e -> e != null)
-`
+// Mode says what a component does with its stanza.
+type Mode bool
 
-// EncoderLint is the extra rule for a stanza used to encode, at path
-// (for example "this.value_serializer" or "this"): avro_confluent then
-// needs a local schema unless it encodes with the registry's latest.
-func EncoderLint(path string) string {
-	return fmt.Sprintf(`if %[1]s.type.or("") == "avro_confluent" && %[1]s.schema.or("") == "" && %[1]s.schema_file.or("") == "" && !%[1]s.use_latest.or(false) { "%[2]s: type avro_confluent needs schema or schema_file to serialize, or use_latest: true" } else { null }`,
-		path, strings.TrimPrefix(strings.TrimPrefix(path, "this"), "."))
+// The modes.
+const (
+	Decode Mode = false // it only decodes (no local schema is then needed)
+	Encode Mode = true  // it encodes
+)
+
+// Rules are the stanza's cross-field rules, refused at `connect lint` and
+// when the codec is built alike. field is where the stanza sits (e.g.
+// value_serializer), named in the messages; "" for a stanza at a
+// component's top level. Unknown types are checked when the codec is
+// built, since Go code may register more.
+func Rules(field string, mode Mode) confrules.Set {
+	at := ""
+	if field != "" {
+		at = field + ": "
+	}
+	msg := func(s string) string { return strconv.Quote(at + s) }
+	set := confrules.Set{
+		Lets: []string{
+			`let t = this.type.or("")`,
+			`let has_schema = this.schema.or("") != "" || this.schema_file.or("") != ""`,
+		},
+		Rules: []confrules.Rule{
+			{When: `this.schema.or("") != "" && this.schema_file.or("") != ""`, Message: msg("fields schema and schema_file are mutually exclusive")},
+			{When: `$t == "avro" && !$has_schema`, Message: msg("type avro needs schema or schema_file")},
+			{When: `$t == "avro_confluent" && this.schema_registry.url.or([]).length() == 0`, Message: msg("type avro_confluent needs schema_registry.url")},
+			{When: `$t != "avro" && this.reader_schema.or("") != ""`, Message: msg("reader_schema applies to type avro only (avro_confluent reads with schema)")},
+		},
+	}
+	if mode == Encode {
+		set.Rules = append(set.Rules, confrules.Rule{
+			When:    `$t == "avro_confluent" && !$has_schema && !this.use_latest.or(false)`,
+			Message: msg("type avro_confluent needs schema or schema_file to serialize, or use_latest: true"),
+		})
+	}
+	return set
 }
 
 // Fields returns the stanza's fields, for components that take the stanza
@@ -110,16 +132,12 @@ func Fields(defType string) []*service.ConfigField {
 }
 
 // Spec returns the stanza as the object field `name`, defaulting to the
-// codec defType.
-func Spec(name, defType, description string) *service.ConfigField {
+// codec defType, with its rules for mode.
+func Spec(name, defType, description string, mode Mode) *service.ConfigField {
 	return service.NewObjectField(name, Fields(defType)...).
 		Description(description).
-		LintRule(lintRule)
+		LintRule(Rules(name, mode).Lint())
 }
-
-// LintRule is the stanza's lint rule, for components that splice Fields
-// into their top level.
-func LintRule() string { return lintRule }
 
 // RegistryField is the shared `schema_registry` block.
 func RegistryField() *service.ConfigField {
@@ -152,25 +170,39 @@ type Named struct {
 	Type string
 }
 
-// Parse builds the codec configured at field name; decodeOnly says the
-// component only decodes with it (no local schema is then needed).
-func Parse(conf *service.ParsedConfig, name string, decodeOnly bool) (Named, error) {
-	codec, err := ParseAt(conf.Namespace(name), decodeOnly)
+// Parse builds the codec configured at field name, for mode.
+func Parse(conf *service.ParsedConfig, name string, mode Mode) (Named, error) {
+	ns := conf.Namespace(name)
+	if err := Rules(name, mode).Check(ns); err != nil {
+		return Named{}, err
+	}
+	n, err := build(ns, mode)
 	if err != nil {
 		return Named{}, fmt.Errorf("field %s: %w", name, err)
 	}
-	typ, _ := conf.FieldString(name, FieldType)
-	return Named{Codec: codec, Type: typ}, nil
+	return n, nil
 }
 
-// ParseAt builds the codec from stanza fields at the top level of conf.
-func ParseAt(conf *service.ParsedConfig, decodeOnly bool) (serde.Codec, error) {
+// ParseAt builds the codec from stanza fields at the top level of conf
+// (the serialize and deserialize processors).
+func ParseAt(conf *service.ParsedConfig, mode Mode) (Named, error) {
+	if err := Rules("", mode).Check(conf); err != nil {
+		return Named{}, err
+	}
+	return build(conf, mode)
+}
+
+func build(conf *service.ParsedConfig, mode Mode) (Named, error) {
 	c, err := config(conf)
 	if err != nil {
-		return nil, err
+		return Named{}, err
 	}
-	c.DecodeOnly = decodeOnly
-	return serde.New(c)
+	c.DecodeOnly = mode == Decode
+	codec, err := serde.New(c)
+	if err != nil {
+		return Named{}, err
+	}
+	return Named{Codec: codec, Type: c.Type}, nil
 }
 
 func config(conf *service.ParsedConfig) (serde.Config, error) {

@@ -7,10 +7,10 @@ package processor
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
+	"github.com/ferry-connect/ferry/internal/interp"
 	"github.com/ferry-connect/ferry/internal/serdefield"
 	"github.com/ferry-connect/ferry/serde"
 )
@@ -20,11 +20,10 @@ const (
 	fieldPart  = "part"
 )
 
+// modes says what each processor does with its stanza.
+var modes = map[string]serdefield.Mode{"serialize": serdefield.Encode, "deserialize": serdefield.Decode}
+
 func spec(verb, summary, example string) *service.ConfigSpec {
-	lint := serdefield.LintRule()
-	if verb == "serialize" {
-		lint = strings.Replace(lint, "].filter(", "  "+serdefield.EncoderLint("this")+",\n].filter(", 1)
-	}
 	return service.NewConfigSpec().
 		Stable().
 		Categories("Parsing").
@@ -42,7 +41,7 @@ A message that fails to `+verb+` keeps its content and is flagged with the error
 				Description("Whether the payload is a record value or a record key, for subject naming.").
 				Default("value"),
 		).
-		LintRule(lint).
+		LintRule(serdefield.Rules("", modes[verb]).Lint()).
 		Example("Avro with a schema registry", summary, example)
 }
 
@@ -65,7 +64,7 @@ pipeline:
         schema: '{"type":"record","name":"Point","fields":[{"name":"x","type":"int"},{"name":"y","type":"int"}]}'
 `),
 		func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchProcessor, error) {
-			return newProc(conf, mgr, true)
+			return newProc(conf, "serialize")
 		})
 	service.MustRegisterBatchProcessor("deserialize",
 		spec("deserialize", "Decodes each message with a serializer, for example from Confluent wire-format Avro into JSON.", `
@@ -91,36 +90,39 @@ output:
           stdout: {}
 `),
 		func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchProcessor, error) {
-			return newProc(conf, mgr, false)
+			return newProc(conf, "deserialize")
 		})
 }
 
+// proc is either processor: it applies its codec to every message of a
+// batch, flagging the messages that fail.
 type proc struct {
-	codec  serde.Codec
-	encode bool
-	topic  *service.InterpolatedString
-	key    bool
+	verb  string // serialize or deserialize, for errors
+	codec serdefield.Named
+	topic interp.Field
+	key   bool
 }
 
-func newProc(conf *service.ParsedConfig, _ *service.Resources, encode bool) (*proc, error) {
-	codec, err := serdefield.ParseAt(conf, !encode)
+func newProc(conf *service.ParsedConfig, verb string) (*proc, error) {
+	codec, err := serdefield.ParseAt(conf, modes[verb])
 	if err != nil {
 		return nil, err
 	}
 	topic, err := conf.FieldInterpolatedString(fieldTopic)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("field %s: %w", fieldTopic, err)
 	}
 	part, err := conf.FieldString(fieldPart)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("field %s: %w", fieldPart, err)
 	}
-	return &proc{codec: codec, encode: encode, topic: topic, key: part == "key"}, nil
+	return &proc{verb: verb, codec: codec, topic: interp.New(topic), key: part == "key"}, nil
 }
 
 func (p *proc) ProcessBatch(ctx context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
+	topics := p.topic.Over(batch)
 	for i, msg := range batch {
-		topic, err := batch.TryInterpolatedString(i, p.topic)
+		topic, err := topics.String(i)
 		if err != nil {
 			msg.SetError(fmt.Errorf("field %s: %w", fieldTopic, err))
 			continue
@@ -132,17 +134,13 @@ func (p *proc) ProcessBatch(ctx context.Context, batch service.MessageBatch) ([]
 		}
 		t := serde.Target{Topic: topic, Key: p.key}
 		var out []byte
-		if p.encode {
+		if modes[p.verb] == serdefield.Encode {
 			out, err = p.codec.Serialize(ctx, t, raw)
 		} else {
 			out, err = p.codec.Deserialize(ctx, t, raw)
 		}
 		if err != nil {
-			verb := "deserialize"
-			if p.encode {
-				verb = "serialize"
-			}
-			msg.SetError(fmt.Errorf("%s: %w", verb, err))
+			msg.SetError(fmt.Errorf("%s: %w", p.verb, err))
 			continue
 		}
 		msg.SetBytes(out)

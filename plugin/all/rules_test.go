@@ -1,0 +1,151 @@
+package all_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	// The host's own components (tracer, metrics, buffer defaults).
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	_ "github.com/ferry-connect/ferry/plugin/all"
+)
+
+// construct builds the component configured by yaml (the way a host
+// builds a component field, without linting) and closes it at once; it
+// returns the constructor's error, if any.
+func construct(t *testing.T, env *service.Environment, kind, yaml string) string {
+	t.Helper()
+	var field *service.ConfigField
+	switch kind {
+	case "input":
+		field = service.NewInputField("c")
+	case "output":
+		field = service.NewOutputField("c")
+	default:
+		field = service.NewProcessorField("c")
+	}
+	conf, err := service.NewConfigSpec().Field(field).ParseYAML("c:\n"+indent(yaml), env)
+	if err != nil {
+		return err.Error()
+	}
+	// The component is not run, so closing it need not wait.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	switch kind {
+	case "input":
+		var in *service.OwnedInput
+		if in, err = conf.FieldInput("c"); err == nil {
+			_ = in.Close(ctx)
+		}
+	case "output":
+		var out *service.OwnedOutput
+		if out, err = conf.FieldOutput("c"); err == nil {
+			_ = out.Close(ctx)
+		}
+	default:
+		var proc *service.OwnedProcessor
+		if proc, err = conf.FieldProcessor("c"); err == nil {
+			_ = proc.Close(ctx)
+		}
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// Every cross-field rule is refused in the same words by `connect lint`
+// (Benthos's component linter, in process) and by the component's
+// constructor (a stream built with linting off), and every clean config
+// passes both: the rules live once (internal/confrules), so the two
+// cannot drift.
+func TestRulesAgreeInLintAndConstructor(t *testing.T) {
+	const (
+		sink   = "kafka_sink:\n  seed_brokers: [ localhost:9092 ]\n  topic: t\n"
+		source = "kafka_source:\n  seed_brokers: [ localhost:9092 ]\n"
+	)
+	type kind int
+	const (
+		input kind = iota
+		output
+		processor
+	)
+	for _, tc := range []struct {
+		name string
+		kind kind
+		yaml string
+		want string // "" for a clean config
+	}{
+		{"sink clean", output, sink + "  key_field: id\n", ""},
+		{"sink key and key_field", output, sink + "  key: x\n  key_field: id\n", "fields key and key_field are mutually exclusive"},
+		{"sink partition without manual", output, sink + "  partition: '1'\n", "field partition requires partitioner: manual"},
+		{"sink manual without partition", output, sink + "  partitioner: manual\n", "partitioner: manual requires field partition"},
+		{"sink manual with partition", output, sink + "  partitioner: manual\n  partition: '1'\n", ""},
+		{"sink idempotence with acks leader", output, sink + "  acks: leader\n", "field idempotent_write requires acks: all (got acks: leader)"},
+		{"sink acks leader without idempotence", output, sink + "  acks: leader\n  idempotent_write: false\n", ""},
+		{"sink avro without schema", output, sink + "  value_serializer:\n    type: avro\n", "value_serializer: type avro needs schema or schema_file"},
+		{"sink schema and schema_file", output, sink + "  key_serializer:\n    type: avro\n    schema: '\"long\"'\n    schema_file: x.avsc\n", "key_serializer: fields schema and schema_file are mutually exclusive"},
+		{"sink confluent without registry", output, sink + "  value_serializer:\n    type: avro_confluent\n    schema: '\"long\"'\n", "value_serializer: type avro_confluent needs schema_registry.url"},
+		{"sink confluent encoder without schema", output, sink + "  value_serializer:\n    type: avro_confluent\n    schema_registry: { url: [ http://localhost:8081 ] }\n", "value_serializer: type avro_confluent needs schema or schema_file to serialize"},
+		{"sink confluent encoder with use_latest", output, sink + "  value_serializer:\n    type: avro_confluent\n    use_latest: true\n    schema_registry: { url: [ http://localhost:8081 ] }\n", ""},
+		{"sink reader_schema on confluent", output, sink + "  value_serializer:\n    type: avro_confluent\n    schema: '\"long\"'\n    reader_schema: '\"long\"'\n    schema_registry: { url: [ http://localhost:8081 ] }\n", "reader_schema applies to type avro only"},
+
+		{"source clean group", input, source + "  topics: [ orders ]\n  consumer_group: g\n", ""},
+		{"source clean partitions", input, source + "  topics: [ 'orders:0-3', 'payments:2:1500' ]\n", ""},
+		{"source comma-separated partitions", input, source + "  topics: [ 'orders:0,payments:1' ]\n", ""},
+		{"source group with partitions", input, source + "  topics: [ 'orders:0' ]\n  consumer_group: g\n", "explicit partitions (topic:partition) cannot be used with consumer_group"},
+		{"source regex with partitions", input, source + "  topics: [ 'orders:0' ]\n  regexp_topics_include: [ 'ord.*' ]\n", "cannot be used with regexp_topics_include"},
+		{"source whole topics and partitions", input, source + "  topics: [ 'orders:0', payments ]\n", "mix of whole topics and explicit partitions"},
+		{"source whole topics and partitions in one item", input, source + "  topics: [ 'orders:0,payments' ]\n", "mix of whole topics and explicit partitions"},
+		{"source no topics", input, source + "  consumer_group: g\n", "set topics or regexp_topics_include"},
+		{"source regex only", input, source + "  regexp_topics_include: [ 'ord.*' ]\n  consumer_group: g\n", ""},
+		{"source dlq without topic", input, source + "  topics: [ t ]\n  on_deserialize_error: dlq\n", "on_deserialize_error: dlq needs dlq.topic"},
+		{"source decoder confluent without schema", input, source + "  topics: [ t ]\n  value_deserializer:\n    type: avro_confluent\n    schema_registry: { url: [ http://localhost:8081 ] }\n", ""},
+		{"source avro without schema", input, source + "  topics: [ t ]\n  value_deserializer: { type: avro }\n", "value_deserializer: type avro needs schema or schema_file"},
+
+		{"serialize confluent without schema", processor, "serialize:\n  type: avro_confluent\n  schema_registry: { url: [ http://localhost:8081 ] }\n", "type avro_confluent needs schema or schema_file to serialize"},
+		{"deserialize confluent without schema", processor, "deserialize:\n  type: avro_confluent\n  schema_registry: { url: [ http://localhost:8081 ] }\n", ""},
+		{"deserialize avro without schema", processor, "deserialize:\n  type: avro\n", "type avro needs schema or schema_file"},
+		{"serialize schema and schema_file", processor, "serialize:\n  type: avro\n  schema: '\"long\"'\n  schema_file: x.avsc\n", "fields schema and schema_file are mutually exclusive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := service.GlobalEnvironment()
+			linter := env.NewComponentConfigLinter()
+			lintFn := map[kind]func([]byte) ([]service.Lint, error){
+				input: linter.LintInputYAML, output: linter.LintOutputYAML, processor: linter.LintProcessorYAML,
+			}[tc.kind]
+			lints, err := lintFn([]byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lintMsgs []string
+			for _, l := range lints {
+				lintMsgs = append(lintMsgs, l.What)
+			}
+			lint := strings.Join(lintMsgs, "; ")
+
+			built := construct(t, env, map[kind]string{input: "input", output: "output", processor: "processor"}[tc.kind], tc.yaml)
+
+			if tc.want == "" {
+				if lint != "" || built != "" {
+					t.Errorf("clean config refused:\nlint: %s\nconstructor: %s", lint, built)
+				}
+				return
+			}
+			if !strings.Contains(lint, tc.want) {
+				t.Errorf("lint says %q, want %q", lint, tc.want)
+			}
+			if !strings.Contains(built, tc.want) {
+				t.Errorf("constructor says %q, want %q", built, tc.want)
+			}
+		})
+	}
+}
