@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ferry-connect/ferry/internal/jsonscan"
 )
 
 // The JSON -> Avro encoder walks the JSON text with a streaming iterator,
@@ -62,7 +64,7 @@ func atPath(seg string, err error) error {
 }
 
 type encState struct {
-	it      *scanner
+	it      *jsonscan.Scanner
 	scratch [][]byte
 	segs    [][]int
 }
@@ -76,46 +78,43 @@ func (st *encState) buf(depth int) []byte {
 }
 
 var encStates = sync.Pool{New: func() any {
-	return &encState{it: &scanner{}}
+	return &encState{it: &jsonscan.Scanner{}}
 }}
 
 // jsonToAvro appends the Avro encoding of the JSON document js to dst.
 func jsonToAvro(root *node, opts JSONOptions, dst, js []byte) ([]byte, error) {
 	st := encStates.Get().(*encState)
 	defer encStates.Put(st)
-	st.it.reset(js)
+	st.it.Reset(js)
 	out, err := encodeValue(st, root, opts, dst, 0)
 	if err != nil {
 		return nil, err
 	}
-	if st.it.err != nil {
-		return nil, st.it.err
-	}
-	if st.it.skipWS(); st.it.pos != len(js) {
-		return nil, errTrailing
+	if err := st.it.Finish(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func jsonTypeName(t valueType) string {
+func jsonTypeName(t jsonscan.ValueType) string {
 	switch t {
-	case stringValue:
+	case jsonscan.StringValue:
 		return "a string"
-	case numberValue:
+	case jsonscan.NumberValue:
 		return "a number"
-	case nilValue:
+	case jsonscan.NullValue:
 		return "null"
-	case boolValue:
+	case jsonscan.BoolValue:
 		return "a boolean"
-	case arrayValue:
+	case jsonscan.ArrayValue:
 		return "an array"
-	case objectValue:
+	case jsonscan.ObjectValue:
 		return "an object"
 	}
 	return "invalid JSON"
 }
 
-func mismatch(n *node, t valueType) error {
+func mismatch(n *node, t jsonscan.ValueType) error {
 	want := n.kind.String()
 	if n.name != "" {
 		want += " " + n.name
@@ -125,38 +124,38 @@ func mismatch(n *node, t valueType) error {
 
 func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int) ([]byte, error) {
 	it := st.it
-	t := it.next()
-	if it.err != nil {
-		return nil, it.err
+	t := it.Next()
+	if it.Err() != nil {
+		return nil, it.Err()
 	}
-	if t == invalidValue {
-		it.fail("expected a value")
-		return nil, it.err
+	if t == jsonscan.InvalidValue {
+		it.Fail("expected a value")
+		return nil, it.Err()
 	}
 	switch n.kind {
 	case kNull:
-		if t != nilValue {
+		if t != jsonscan.NullValue {
 			return nil, mismatch(n, t)
 		}
-		it.readNil()
+		it.ReadNil()
 		return dst, nil
 	case kBoolean:
-		if t != boolValue {
+		if t != jsonscan.BoolValue {
 			return nil, mismatch(n, t)
 		}
-		if it.readBool() {
+		if it.ReadBool() {
 			return append(dst, 1), nil
 		}
 		return append(dst, 0), nil
 	case kInt, kLong, kFloat, kDouble:
-		if t == numberValue {
-			return encodeNumber(n, string(it.readNumber()), dst)
+		if t == jsonscan.NumberValue {
+			return encodeNumber(n, string(it.ReadNumber()), dst)
 		}
-		if t != stringValue {
+		if t != jsonscan.StringValue {
 			return nil, mismatch(n, t)
 		}
 		if n.kind == kFloat || n.kind == kDouble {
-			f, err := readSpecialFloat(string(it.readString()))
+			f, err := readSpecialFloat(string(it.ReadString()))
 			if err != nil {
 				return nil, err
 			}
@@ -165,7 +164,7 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 			}
 			return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f)), nil
 		}
-		v, err := readTimeString(string(it.readString()), n)
+		v, err := readTimeString(string(it.ReadString()), n)
 		if err != nil {
 			return nil, err
 		}
@@ -174,10 +173,10 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 		}
 		return appendLong(dst, v), nil
 	case kString:
-		if t != stringValue {
+		if t != jsonscan.StringValue {
 			return nil, mismatch(n, t)
 		}
-		s := it.readString()
+		s := it.ReadString()
 		if !utf8.Valid(s) {
 			return nil, errors.New("string is not valid UTF-8")
 		}
@@ -200,23 +199,23 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 		dst = appendLong(dst, int64(len(b)))
 		return append(dst, b...), nil
 	case kEnum:
-		if t != stringValue {
+		if t != jsonscan.StringValue {
 			return nil, mismatch(n, t)
 		}
-		s := string(it.readString())
+		s := string(it.ReadString())
 		i, ok := n.symIdx[s]
 		if !ok {
 			return nil, fmt.Errorf("%q is not a symbol of enum %s %v", s, n.name, n.symbols)
 		}
 		return appendLong(dst, int64(i)), nil
 	case kArray:
-		if t != arrayValue {
+		if t != jsonscan.ArrayValue {
 			return nil, mismatch(n, t)
 		}
 		buf := st.buf(depth)
 		count := 0
 		var err error
-		it.readArray(func() bool {
+		it.ReadArray(func() bool {
 			if buf, err = encodeValue(st, n.items, opts, buf, depth+1); err != nil {
 				err = atPath("["+strconv.Itoa(count)+"]", err)
 				return false
@@ -230,13 +229,13 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 		st.scratch[depth] = buf
 		return appendBlock(dst, buf, count), nil
 	case kMap:
-		if t != objectValue {
+		if t != jsonscan.ObjectValue {
 			return nil, mismatch(n, t)
 		}
 		buf := st.buf(depth)
 		count := 0
 		var err error
-		it.readObject(func(key []byte) bool {
+		it.ReadObject(func(key []byte) bool {
 			if !utf8.Valid(key) {
 				err = errors.New("map key is not valid UTF-8")
 				return false
@@ -263,8 +262,8 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 	return nil, fmt.Errorf("unsupported type %s", n.kind)
 }
 
-func encodeRecord(st *encState, n *node, opts JSONOptions, dst []byte, depth int, t valueType) ([]byte, error) {
-	if t != objectValue {
+func encodeRecord(st *encState, n *node, opts JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
+	if t != jsonscan.ObjectValue {
 		return nil, mismatch(n, t)
 	}
 	it := st.it
@@ -278,11 +277,11 @@ func encodeRecord(st *encState, n *node, opts JSONOptions, dst []byte, depth int
 		segs[i] = -1
 	}
 	var err error
-	it.readObject(func(key []byte) bool {
+	it.ReadObject(func(key []byte) bool {
 		i, ok := n.fieldIdx[string(key)]
 		if !ok {
 			if opts.IgnoreExtraFields {
-				it.skip()
+				it.Skip()
 				return true
 			}
 			err = atPath("."+string(key), fmt.Errorf("record %s has no field %q (set ignore_extra_fields to drop unknown fields)", n.name, key))
@@ -304,8 +303,8 @@ func encodeRecord(st *encState, n *node, opts JSONOptions, dst []byte, depth int
 	if err != nil {
 		return nil, err
 	}
-	if it.err != nil {
-		return nil, it.err
+	if it.Err() != nil {
+		return nil, it.Err()
 	}
 	for i, f := range n.fields {
 		switch {
@@ -320,24 +319,24 @@ func encodeRecord(st *encState, n *node, opts JSONOptions, dst []byte, depth int
 	return dst, nil
 }
 
-func encodeUnion(st *encState, n *node, opts JSONOptions, dst []byte, depth int, t valueType) ([]byte, error) {
+func encodeUnion(st *encState, n *node, opts JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
 	it := st.it
-	if t == nilValue {
+	if t == jsonscan.NullValue {
 		for i, b := range n.branches {
 			if b.kind == kNull {
-				it.readNil()
+				it.ReadNil()
 				return appendLong(dst, int64(i)), nil
 			}
 		}
 		return nil, errors.New("null is not allowed: the union has no null branch")
 	}
 	if opts.TaggedUnions {
-		if t != objectValue {
+		if t != jsonscan.ObjectValue {
 			return nil, fmt.Errorf("expected a tagged union value {\"<type>\": value}, got %s", jsonTypeName(t))
 		}
 		var err error
 		seen := false
-		it.readObject(func(key []byte) bool {
+		it.ReadObject(func(key []byte) bool {
 			if seen {
 				err = errors.New("a tagged union value must have exactly one key")
 				return false
@@ -372,21 +371,21 @@ func encodeUnion(st *encState, n *node, opts JSONOptions, dst []byte, depth int,
 	if len(candidates) == 0 {
 		return nil, fmt.Errorf("%s matches no branch of the union %v", jsonTypeName(t), unionNames(n))
 	}
-	if t == numberValue {
-		return encodeUnionNumber(n, string(it.readNumber()), candidates, dst)
+	if t == jsonscan.NumberValue {
+		return encodeUnionNumber(n, string(it.ReadNumber()), candidates, dst)
 	}
 	if len(candidates) == 1 {
 		dst = appendLong(dst, int64(candidates[0]))
 		return encodeValue(st, n.branches[candidates[0]], opts, dst, depth)
 	}
-	raw := it.skipRaw()
-	if it.err != nil {
-		return nil, it.err
+	raw := it.SkipRaw()
+	if it.Err() != nil {
+		return nil, it.Err()
 	}
 	var firstErr error
 	for _, i := range candidates {
 		sub := encStates.Get().(*encState)
-		sub.it.reset(raw)
+		sub.it.Reset(raw)
 		out, err := encodeValue(sub, n.branches[i], opts, appendLong(dst, int64(i)), 0)
 		encStates.Put(sub)
 		if err == nil {
@@ -408,18 +407,18 @@ func unionNames(n *node) []string {
 }
 
 // branchTakes reports whether a union branch can take a JSON value of type t.
-func branchTakes(b *node, t valueType) bool {
+func branchTakes(b *node, t jsonscan.ValueType) bool {
 	switch t {
-	case boolValue:
+	case jsonscan.BoolValue:
 		return b.kind == kBoolean
-	case numberValue:
+	case jsonscan.NumberValue:
 		switch b.kind {
 		case kInt, kLong, kFloat, kDouble:
 			return true
 		case kBytes, kFixed:
 			return b.logical == lDecimal
 		}
-	case stringValue:
+	case jsonscan.StringValue:
 		switch b.kind {
 		case kString, kEnum, kBytes, kFixed:
 			return true
@@ -428,9 +427,9 @@ func branchTakes(b *node, t valueType) bool {
 		case kFloat, kDouble:
 			return true // "NaN", "Infinity"
 		}
-	case arrayValue:
+	case jsonscan.ArrayValue:
 		return b.kind == kArray
-	case objectValue:
+	case jsonscan.ObjectValue:
 		return b.kind == kRecord || b.kind == kMap
 	}
 	return false
@@ -571,23 +570,23 @@ func readSpecialFloat(s string) (float64, error) {
 
 // readBytes reads bytes or fixed: base64 text, or for decimals the number
 // itself (as a JSON number or a string such as "-12.50").
-func readBytes(it *scanner, n *node, t valueType) ([]byte, error) {
+func readBytes(it *jsonscan.Scanner, n *node, t jsonscan.ValueType) ([]byte, error) {
 	if n.logical == lDecimal {
 		var text string
 		switch t {
-		case numberValue:
-			text = string(it.readNumber())
-		case stringValue:
-			text = string(it.readString())
+		case jsonscan.NumberValue:
+			text = string(it.ReadNumber())
+		case jsonscan.StringValue:
+			text = string(it.ReadString())
 		default:
 			return nil, mismatch(n, t)
 		}
 		return encodeDecimal(text, n)
 	}
-	if t != stringValue {
+	if t != jsonscan.StringValue {
 		return nil, mismatch(n, t)
 	}
-	s := it.readString()
+	s := it.ReadString()
 	out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
 	k, err := base64.StdEncoding.Decode(out, s)
 	if err != nil {

@@ -1,4 +1,4 @@
-package serde
+package jsonscan
 
 import (
 	"errors"
@@ -6,25 +6,25 @@ import (
 	"unicode/utf8"
 )
 
-// JSONKind is the kind of value JSONField found.
-type JSONKind uint8
+// Kind is the kind of value Field found.
+type Kind uint8
 
 const (
-	// JSONMissing: the path does not lead to a value (a missing key, an
+	// Missing: the path does not lead to a value (a missing key, an
 	// index out of range, or a step into a scalar).
-	JSONMissing JSONKind = iota
-	JSONNull
-	JSONString // Text is the string, unescaped
-	JSONNumber // Text is the number as written
-	JSONBool   // Text is true or false
-	// JSONComposite: an object or an array; Text is its JSON as written.
-	JSONComposite
+	Missing Kind = iota
+	Null
+	String // Text is the string, unescaped
+	Number // Text is the number as written
+	Bool   // Text is true or false
+	// Composite: an object or an array; Text is its JSON as written.
+	Composite
 )
 
-// ErrNotJSON reports a document JSONField cannot read as JSON.
+// ErrNotJSON reports a document Field cannot read as JSON.
 var ErrNotJSON = errors.New("not a JSON document")
 
-// JSONField finds the value at path (object keys, or decimal indexes into
+// Field finds the value at path (object keys, or decimal indexes into
 // arrays) in the JSON document doc without decoding the rest of it. The
 // whole document is checked to be JSON first. Where an object repeats a
 // key, the last one wins, as with encoding/json. Text aliases doc, or for
@@ -33,41 +33,37 @@ var ErrNotJSON = errors.New("not a JSON document")
 //
 // It is the fast path for extracting record keys from messages: a scan of
 // the bytes, no maps and no allocations for a string or number key.
-func JSONField(doc []byte, path []string) (JSONKind, []byte, error) {
-	var s scanner
-	s.reset(doc)
+func Field(doc []byte, path []string) (Kind, []byte, error) {
+	var s Scanner
+	s.Reset(doc)
 	at := -1
 	s.find(path, 0, &at)
-	s.skipWS()
-	if s.err == nil && s.pos != len(s.buf) {
-		s.err = errTrailing
-	}
-	if s.err != nil {
-		return JSONMissing, nil, errors.Join(ErrNotJSON, s.err)
+	if err := s.Finish(); err != nil {
+		return Missing, nil, errors.Join(ErrNotJSON, err)
 	}
 	if at < 0 {
-		return JSONMissing, nil, nil
+		return Missing, nil, nil
 	}
 	s.pos = at
-	switch s.next() {
-	case stringValue:
-		str := s.readString()
+	switch s.Next() {
+	case StringValue:
+		str := s.ReadString()
 		if s.err == nil && !utf8.Valid(str) {
 			// encoding/json would replace the invalid bytes; leave
 			// that to it.
-			return JSONMissing, nil, errors.Join(ErrNotJSON, errors.New("invalid UTF-8 in the string"))
+			return Missing, nil, errors.Join(ErrNotJSON, errors.New("invalid UTF-8 in the string"))
 		}
-		return JSONString, str, s.err
-	case numberValue:
-		return JSONNumber, s.readNumber(), s.err
-	case boolValue:
+		return String, str, s.err
+	case NumberValue:
+		return Number, s.ReadNumber(), s.err
+	case BoolValue:
 		start := s.pos
-		s.readBool()
-		return JSONBool, s.buf[start:s.pos], s.err
-	case nilValue:
-		return JSONNull, nil, nil
+		s.ReadBool()
+		return Bool, s.buf[start:s.pos], s.err
+	case NullValue:
+		return Null, nil, nil
 	default:
-		return JSONComposite, s.skipRaw(), s.err
+		return Composite, s.SkipRaw(), s.err
 	}
 }
 
@@ -76,16 +72,16 @@ func JSONField(doc []byte, path []string) (JSONKind, []byte, error) {
 // one pass over the document: everything off the path is validated and
 // skipped. A key repeated in an object supersedes what its earlier
 // occurrence found, as the last duplicate wins in encoding/json.
-func (s *scanner) find(path []string, level int, at *int) {
+func (s *Scanner) find(path []string, level int, at *int) {
 	if level == len(path) {
-		s.skipWS()
+		s.SkipWS()
 		*at = s.pos
 		s.validate()
 		return
 	}
-	switch s.next() {
-	case objectValue:
-		s.readObject(func(key []byte) bool {
+	switch s.Next() {
+	case ObjectValue:
+		s.ReadObject(func(key []byte) bool {
 			if string(key) == path[level] {
 				*at = -1
 				s.find(path, level+1, at)
@@ -94,13 +90,13 @@ func (s *scanner) find(path []string, level int, at *int) {
 			}
 			return true
 		})
-	case arrayValue:
+	case ArrayValue:
 		idx, err := strconv.Atoi(path[level])
 		if err != nil {
 			idx = -1
 		}
 		i := 0
-		s.readArray(func() bool {
+		s.ReadArray(func() bool {
 			if i == idx {
 				s.find(path, level+1, at)
 			} else {
@@ -116,24 +112,24 @@ func (s *scanner) find(path []string, level int, at *int) {
 
 // validate consumes one value like skip, and also holds numbers to JSON's
 // grammar, which skip leaves to strconv.
-func (s *scanner) validate() {
-	switch s.next() {
-	case numberValue:
+func (s *Scanner) validate() {
+	switch s.Next() {
+	case NumberValue:
 		s.readValidNumber()
-	case arrayValue:
-		s.readArray(func() bool { s.validate(); return true })
-	case objectValue:
-		s.readObject(func([]byte) bool { s.validate(); return true })
+	case ArrayValue:
+		s.ReadArray(func() bool { s.validate(); return true })
+	case ObjectValue:
+		s.ReadObject(func([]byte) bool { s.validate(); return true })
 	default:
-		s.skip()
+		s.Skip()
 	}
 }
 
 // readValidNumber consumes a number held to JSON's grammar,
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, in one pass; a bad
 // number fails with its whole text, as readNumber reads it.
-func (s *scanner) readValidNumber() {
-	s.skipWS()
+func (s *Scanner) readValidNumber() {
+	s.SkipWS()
 	b, i := s.buf, s.pos
 	digits := func() int {
 		n := 0
@@ -168,7 +164,7 @@ func (s *scanner) readValidNumber() {
 		s.pos = i
 		return
 	}
-	if n := s.readNumber(); s.err == nil {
-		s.fail("invalid number %q", n)
+	if n := s.ReadNumber(); s.err == nil {
+		s.Fail("invalid number %q", n)
 	}
 }

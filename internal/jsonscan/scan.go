@@ -1,4 +1,9 @@
-package serde
+// Package jsonscan reads JSON without decoding it into maps: Scanner, a
+// small pull parser that serde's schema-guided Avro encoder walks, and
+// Field, the one-pass, allocation-free lookup of a value at a path that
+// kafka_sink's key_field uses. Both are checked against encoding/json by
+// differential fuzzing.
+package jsonscan
 
 import (
 	"errors"
@@ -7,11 +12,11 @@ import (
 	"unicode/utf8"
 )
 
-// scanner is a small pull parser over one JSON document, just enough for
-// the schema-guided encoder: it reports the next value's type, reads
+// Scanner is a small pull parser over one JSON document, just enough for
+// a schema-guided encoder: it reports the next value's type, reads
 // scalars without allocating (an unescaped string is a slice of the input),
 // and walks arrays and objects with callbacks.
-type scanner struct {
+type Scanner struct {
 	buf []byte
 	pos int
 	err error
@@ -26,40 +31,59 @@ type scanner struct {
 const maxDepth = 10000
 
 // enter opens an array or object level; leave closes it.
-func (s *scanner) enter() bool {
+func (s *Scanner) enter() bool {
 	s.depth++
 	if s.depth > maxDepth {
-		s.fail("nested deeper than %d levels", maxDepth)
+		s.Fail("nested deeper than %d levels", maxDepth)
 		return false
 	}
 	return true
 }
 
-func (s *scanner) leave() { s.depth-- }
+func (s *Scanner) leave() { s.depth-- }
 
-type valueType uint8
+// ValueType is the JSON type of the next value.
+type ValueType uint8
+
+// The JSON types.
 
 const (
-	invalidValue valueType = iota
-	stringValue
-	numberValue
-	nilValue
-	boolValue
-	arrayValue
-	objectValue
+	InvalidValue ValueType = iota
+	StringValue
+	NumberValue
+	NullValue
+	BoolValue
+	ArrayValue
+	ObjectValue
 )
 
-func (s *scanner) reset(b []byte) {
+// Err is the first error the scanner met, or nil.
+func (s *Scanner) Err() error { return s.err }
+
+// Finish checks that nothing but white space follows the value read
+// last, and returns the scanner's first error.
+func (s *Scanner) Finish() error {
+	s.SkipWS()
+	if s.err == nil && s.pos != len(s.buf) {
+		s.err = errTrailing
+	}
+	return s.err
+}
+
+// Reset starts reading the document b.
+func (s *Scanner) Reset(b []byte) {
 	s.buf, s.pos, s.err, s.depth = b, 0, nil, 0
 }
 
-func (s *scanner) fail(format string, args ...any) {
+// Fail records the first error, at the current offset.
+func (s *Scanner) Fail(format string, args ...any) {
 	if s.err == nil {
 		s.err = fmt.Errorf("invalid JSON at offset %d: %s", s.pos, fmt.Sprintf(format, args...))
 	}
 }
 
-func (s *scanner) skipWS() {
+// SkipWS skips white space.
+func (s *Scanner) SkipWS() {
 	// Every read starts here, mostly at a byte that is not space.
 	if s.pos < len(s.buf) && s.buf[s.pos] > ' ' {
 		return
@@ -74,42 +98,44 @@ func (s *scanner) skipWS() {
 	}
 }
 
-// next reports the type of the next value without consuming it.
-func (s *scanner) next() valueType {
-	s.skipWS()
+// Next reports the type of the next value without consuming it.
+func (s *Scanner) Next() ValueType {
+	s.SkipWS()
 	if s.err != nil || s.pos >= len(s.buf) {
-		return invalidValue
+		return InvalidValue
 	}
 	switch c := s.buf[s.pos]; {
 	case c == '"':
-		return stringValue
+		return StringValue
 	case c == '-' || c >= '0' && c <= '9':
-		return numberValue
+		return NumberValue
 	case c == 'n':
-		return nilValue
+		return NullValue
 	case c == 't' || c == 'f':
-		return boolValue
+		return BoolValue
 	case c == '[':
-		return arrayValue
+		return ArrayValue
 	case c == '{':
-		return objectValue
+		return ObjectValue
 	}
-	return invalidValue
+	return InvalidValue
 }
 
-func (s *scanner) literal(lit string) bool {
+func (s *Scanner) literal(lit string) bool {
 	if len(s.buf)-s.pos >= len(lit) && string(s.buf[s.pos:s.pos+len(lit)]) == lit {
 		s.pos += len(lit)
 		return true
 	}
-	s.fail("expected %s", lit)
+	s.Fail("expected %s", lit)
 	return false
 }
 
-func (s *scanner) readNil() { s.skipWS(); s.literal("null") }
+// ReadNil consumes a null.
+func (s *Scanner) ReadNil() { s.SkipWS(); s.literal("null") }
 
-func (s *scanner) readBool() bool {
-	s.skipWS()
+// ReadBool consumes a boolean.
+func (s *Scanner) ReadBool() bool {
+	s.SkipWS()
 	if s.pos < len(s.buf) && s.buf[s.pos] == 't' {
 		return s.literal("true")
 	}
@@ -117,15 +143,15 @@ func (s *scanner) readBool() bool {
 	return false
 }
 
-// readNumber returns the number's text; strconv checks its form.
-func (s *scanner) readNumber() []byte {
-	s.skipWS()
+// ReadNumber returns the number's text; strconv checks its form.
+func (s *Scanner) ReadNumber() []byte {
+	s.SkipWS()
 	start := s.pos
 	for s.pos < len(s.buf) && numberByte[s.buf[s.pos]] {
 		s.pos++
 	}
 	if s.pos == start {
-		s.fail("expected a number")
+		s.Fail("expected a number")
 	}
 	return s.buf[start:s.pos]
 }
@@ -138,11 +164,11 @@ var numberByte = func() (t [256]bool) {
 	return t
 }()
 
-// readString returns the string's bytes, unescaped.
-func (s *scanner) readString() []byte {
-	s.skipWS()
+// ReadString returns the string's bytes, unescaped.
+func (s *Scanner) ReadString() []byte {
+	s.SkipWS()
 	if s.pos >= len(s.buf) || s.buf[s.pos] != '"' {
-		s.fail("expected a string")
+		s.Fail("expected a string")
 		return nil
 	}
 	s.pos++
@@ -155,7 +181,7 @@ func (s *scanner) readString() []byte {
 	}
 	s.pos = i
 	if i >= len(buf) {
-		s.fail("unterminated string")
+		s.Fail("unterminated string")
 		return nil
 	}
 	switch buf[i] {
@@ -165,7 +191,7 @@ func (s *scanner) readString() []byte {
 	case '\\':
 		return s.readEscaped(start)
 	}
-	s.fail("control character in a string")
+	s.Fail("control character in a string")
 	return nil
 }
 
@@ -179,7 +205,7 @@ var stringStop = func() (t [256]bool) {
 	return t
 }()
 
-func (s *scanner) readEscaped(start int) []byte {
+func (s *Scanner) readEscaped(start int) []byte {
 	out := append(s.str[:0], s.buf[start:s.pos]...)
 	for s.pos < len(s.buf) {
 		c := s.buf[s.pos]
@@ -189,7 +215,7 @@ func (s *scanner) readEscaped(start int) []byte {
 			s.str = out
 			return out
 		case c < 0x20:
-			s.fail("control character in a string")
+			s.Fail("control character in a string")
 			return nil
 		case c != '\\':
 			out = append(out, c)
@@ -231,17 +257,17 @@ func (s *scanner) readEscaped(start int) []byte {
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			s.fail("bad escape \\%c", e)
+			s.Fail("bad escape \\%c", e)
 			return nil
 		}
 	}
-	s.fail("unterminated string")
+	s.Fail("unterminated string")
 	return nil
 }
 
-func (s *scanner) hex4() (rune, bool) {
+func (s *Scanner) hex4() (rune, bool) {
 	if len(s.buf)-s.pos < 4 {
-		s.fail("short \\u escape")
+		s.Fail("short \\u escape")
 		return 0, false
 	}
 	var r rune
@@ -255,7 +281,7 @@ func (s *scanner) hex4() (rune, bool) {
 		case c >= 'A' && c <= 'F':
 			r |= rune(c - 'A' + 10)
 		default:
-			s.fail("bad \\u escape")
+			s.Fail("bad \\u escape")
 			return 0, false
 		}
 	}
@@ -263,24 +289,24 @@ func (s *scanner) hex4() (rune, bool) {
 	return r, true
 }
 
-func (s *scanner) expect(c byte) bool {
-	s.skipWS()
+func (s *Scanner) expect(c byte) bool {
+	s.SkipWS()
 	if s.pos < len(s.buf) && s.buf[s.pos] == c {
 		s.pos++
 		return true
 	}
-	s.fail("expected %q", c)
+	s.Fail("expected %q", c)
 	return false
 }
 
-// readArray calls each for every element; each must consume the element.
+// ReadArray calls each for every element; each must consume the element.
 // It returns false if each or the JSON stopped it.
-func (s *scanner) readArray(each func() bool) bool {
+func (s *Scanner) ReadArray(each func() bool) bool {
 	if !s.expect('[') || !s.enter() {
 		return false
 	}
 	defer s.leave()
-	s.skipWS()
+	s.SkipWS()
 	if s.pos < len(s.buf) && s.buf[s.pos] == ']' {
 		s.pos++
 		return true
@@ -289,7 +315,7 @@ func (s *scanner) readArray(each func() bool) bool {
 		if !each() || s.err != nil {
 			return false
 		}
-		s.skipWS()
+		s.SkipWS()
 		if s.pos < len(s.buf) && s.buf[s.pos] == ',' {
 			s.pos++
 			continue
@@ -298,20 +324,20 @@ func (s *scanner) readArray(each func() bool) bool {
 	}
 }
 
-// readObject calls each with every key; each must consume the value. The
+// ReadObject calls each with every key; each must consume the value. The
 // key is valid until the value is read (escaped keys are copied).
-func (s *scanner) readObject(each func(key []byte) bool) bool {
+func (s *Scanner) ReadObject(each func(key []byte) bool) bool {
 	if !s.expect('{') || !s.enter() {
 		return false
 	}
 	defer s.leave()
-	s.skipWS()
+	s.SkipWS()
 	if s.pos < len(s.buf) && s.buf[s.pos] == '}' {
 		s.pos++
 		return true
 	}
 	for {
-		key := s.readString()
+		key := s.ReadString()
 		if s.err != nil {
 			return false
 		}
@@ -321,7 +347,7 @@ func (s *scanner) readObject(each func(key []byte) bool) bool {
 		if !s.expect(':') || !each(key) || s.err != nil {
 			return false
 		}
-		s.skipWS()
+		s.SkipWS()
 		if s.pos < len(s.buf) && s.buf[s.pos] == ',' {
 			s.pos++
 			continue
@@ -330,31 +356,31 @@ func (s *scanner) readObject(each func(key []byte) bool) bool {
 	}
 }
 
-// skip consumes one value of any type.
-func (s *scanner) skip() {
-	switch s.next() {
-	case stringValue:
-		s.readString()
-	case numberValue:
-		s.readNumber()
-	case nilValue:
-		s.readNil()
-	case boolValue:
-		s.readBool()
-	case arrayValue:
-		s.readArray(func() bool { s.skip(); return true })
-	case objectValue:
-		s.readObject(func([]byte) bool { s.skip(); return true })
+// Skip consumes one value of any type.
+func (s *Scanner) Skip() {
+	switch s.Next() {
+	case StringValue:
+		s.ReadString()
+	case NumberValue:
+		s.ReadNumber()
+	case NullValue:
+		s.ReadNil()
+	case BoolValue:
+		s.ReadBool()
+	case ArrayValue:
+		s.ReadArray(func() bool { s.Skip(); return true })
+	case ObjectValue:
+		s.ReadObject(func([]byte) bool { s.Skip(); return true })
 	default:
-		s.fail("expected a value")
+		s.Fail("expected a value")
 	}
 }
 
-// skipRaw consumes one value and returns its text.
-func (s *scanner) skipRaw() []byte {
-	s.skipWS()
+// SkipRaw consumes one value and returns its text.
+func (s *Scanner) SkipRaw() []byte {
+	s.SkipWS()
 	start := s.pos
-	s.skip()
+	s.Skip()
 	return s.buf[start:s.pos]
 }
 
