@@ -15,7 +15,8 @@ DATE        := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS     := -X main.Version=$(VERSION) -X main.DateBuilt=$(DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
-FUZZ_TARGETS := FuzzAvroDecode FuzzJSONToAvro FuzzConfluentHeader FuzzJSONField
+# package:target, each run for FUZZTIME by `make fuzz` (and by `make test`).
+FUZZ_TARGETS := serde:FuzzAvroDecode serde:FuzzJSONToAvro serde:FuzzConfluentHeader internal/jsonscan:FuzzJSONField
 DEMO_PORT   ?= 19092
 DEMO_SR     ?= 18081
 
@@ -29,24 +30,30 @@ build:
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# bench/ is a module of its own (so the library's go.mod does not carry
+# its dependencies); vet, staticcheck and test cover it too.
 vet:
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
+	cd bench && $(GO) run $(STATICCHECK) ./...
 
 lint: fmt-check vet staticcheck
 
 test: lint
 	$(GO) test -race -count=1 -timeout 12m ./...
+	cd bench && $(GO) test -count=1 ./...
 	@# Tests that cannot run under -race (see plugin/input/atleastonce_test.go).
 	$(GO) test -count=1 -run 'TestIntegrationAtLeastOnce' ./plugin/input/
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 fuzz:
-	@for f in $(FUZZ_TARGETS); do \
-		echo "fuzz $$f for $(FUZZTIME)"; \
-		$(GO) test ./serde -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for pf in $(FUZZ_TARGETS); do \
+		p=$${pf%%:*}; f=$${pf#*:}; \
+		echo "fuzz $$p $$f for $(FUZZTIME)"; \
+		$(GO) test ./$$p -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
 docs:
@@ -57,10 +64,11 @@ docs:
 # docs/benchmarks.png. BENCH_FLAGS e.g. "-records 200000 -reps 1", or
 # "-profile 3s" for a CPU profile of each pipeline in bin/bench/<name>.pprof.
 bench:
-	$(GO) run ./bench/harness $(BENCH_FLAGS)
+	cd bench && $(GO) run ./harness -root .. $(BENCH_FLAGS)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 
 # The demo uses its own ports so it does not collide with a broker already
 # on 9092; the broker is stopped however the pipeline ends.

@@ -36,6 +36,7 @@ type options struct {
 	chart      string
 	sample     time.Duration
 	profile    time.Duration
+	root       string
 }
 
 func main() {
@@ -52,7 +53,15 @@ func main() {
 	flag.StringVar(&o.chart, "chart", "docs/benchmarks.png", "PNG chart to write ('' to skip)")
 	flag.DurationVar(&o.sample, "sample", 10*time.Millisecond, "how often a pipeline's metrics and /proc are read")
 	flag.DurationVar(&o.profile, "profile", 0, "if set, write a CPU profile of this long from each pipeline's first round to <work>/<name>.pprof")
+	flag.StringVar(&o.root, "root", "..", "the Ferry repository; the other paths are relative to it")
 	flag.Parse()
+	// The harness is its own module (bench/), so that the library's
+	// go.mod does not carry its dependencies; it works from the
+	// repository's root.
+	if err := os.Chdir(o.root); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -78,8 +87,14 @@ type env struct {
 	store   *devBroker // keeps records: consumer benchmarks
 }
 
-func build(out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+// build builds the package pkg of the module in dir to out.
+func build(out, dir, pkg string) error {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-o", abs, pkg)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run()
 }
@@ -91,10 +106,10 @@ func run(o options) error {
 	}
 	e := &env{o: o, connect: filepath.Join(o.work, "connect"), raw: filepath.Join(o.work, "rawkafka")}
 	fmt.Println("== building bin/bench/connect and bin/bench/rawkafka")
-	if err := build(e.connect, "./cmd/connect"); err != nil {
+	if err := build(e.connect, ".", "./cmd/connect"); err != nil {
 		return err
 	}
-	if err := build(e.raw, "./bench/rawkafka"); err != nil {
+	if err := build(e.raw, "bench", "./rawkafka"); err != nil {
 		return err
 	}
 	fmt.Printf("== writing %d records (%d per batch file) to %s\n", o.records, o.batch, o.work)

@@ -17,7 +17,7 @@ import (
 	// Ferry's components.
 	_ "github.com/ferry-connect/ferry/plugin/all"
 
-	"github.com/ferry-connect/ferry/internal/prometheus"
+	"github.com/ferry-connect/ferry/plugin/prometheus"
 )
 
 // Version and DateBuilt are set at build time with

@@ -188,7 +188,7 @@ func TestQuickstartExample(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
-	if !strings.Contains(out, "kafka_sink summary: attempted=10000 delivered=10000 dead_lettered=0 nacked=0") {
+	if !strings.Contains(out, "kafka_sink summary: received=10000 delivered=10000 dead_lettered=0 nacked=0") {
 		t.Errorf("no summary line accounting for 10000 records:\n%s", out)
 	}
 	recs := kafkatest.ReadAll(t, c, "orders")

@@ -9,8 +9,8 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/ferry-connect/ferry/internal/prometheus"
 	_ "github.com/ferry-connect/ferry/plugin/all"
+	"github.com/ferry-connect/ferry/plugin/prometheus"
 )
 
 var (

@@ -5,15 +5,16 @@ package kafkatest
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ferry-connect/ferry/internal/devcluster"
 )
 
 // Cluster starts an in-process kfake broker closed with the test.
@@ -45,53 +46,17 @@ func ReadAll(t testing.TB, c *kfake.Cluster, topic string, opts ...kgo.Opt) []*k
 
 // Read is ReadAll for callers without a testing.TB.
 func Read(ctx context.Context, brokers []string, topic string, opts ...kgo.Opt) ([]*kgo.Record, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	byPart := map[int32][]*kgo.Record{}
+	parts, err := devcluster.Scan(ctx, brokers, topic, func(r *kgo.Record) {
+		byPart[r.Partition] = append(byPart[r.Partition], r)
+	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = ends.Error()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)
-	}
-	want := map[int32]int64{}
-	start := map[int32]kgo.Offset{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
-			start[o.Partition] = kgo.NewOffset().AtStart()
-		}
-	})
-	byPart := map[int32][]*kgo.Record{}
-	if len(want) > 0 {
-		cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: start})
-	}
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("reading %s: %w (still waiting for %v)", topic, ctx.Err(), want)
-		}
-		var ferr error
-		fs.EachError(func(_ string, p int32, err error) { ferr = fmt.Errorf("reading %s/%d: %w", topic, p, err) })
-		if ferr != nil {
-			return nil, ferr
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if end, ok := want[r.Partition]; ok {
-				byPart[r.Partition] = append(byPart[r.Partition], r)
-				if r.Offset+1 >= end {
-					delete(want, r.Partition)
-				}
-			}
-		})
-	}
+	slices.Sort(parts)
 	var out []*kgo.Record
-	for p := int32(0); len(byPart) > 0; p++ {
+	for _, p := range parts {
 		out = append(out, byPart[p]...)
-		delete(byPart, p)
 	}
 	return out, nil
 }

@@ -2,8 +2,10 @@
 // prometheus/client_golang: `metrics: { prometheus: {} }` serves every
 // metric (Ferry's and the host's) at /metrics on the Benthos HTTP server,
 // and can push to a Pushgateway. Core Benthos has no Prometheus exporter;
-// the `connect` binary registers this one. It is not in plugin/all, so a
-// Redpanda Connect build that has its own `prometheus` exporter keeps it.
+// the `connect` binary registers this one, and a custom Benthos build can
+// too (docs/custom-build.md). It is registered by a call rather than on
+// import, and is not in plugin/all, so a Redpanda Connect build that has
+// its own `prometheus` exporter keeps it.
 package prometheus
 
 import (
@@ -59,7 +61,8 @@ func Spec() *service.ConfigSpec {
 		)
 }
 
-// Register adds the exporter to env.
+// Register adds the exporter to env, e.g. service.GlobalEnvironment(),
+// under the name prometheus.
 func Register(env *service.Environment) error {
 	return env.RegisterMetricsExporter(Name, Spec(), func(conf *service.ParsedConfig, log *service.Logger) (service.MetricsExporter, error) {
 		return newExporter(conf, log)
