@@ -5,30 +5,23 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/hamba/avro/v2"
 )
 
-const orderSchema = `{
-  "type": "record", "name": "Order", "namespace": "shop",
-  "fields": [
-    {"name": "id", "type": "long"},
-    {"name": "customer", "type": "string"},
-    {"name": "qty", "type": "int"},
-    {"name": "price", "type": "double"},
-    {"name": "note", "type": ["null", "string"], "default": null},
-    {"name": "tags", "type": {"type": "array", "items": "string"}},
-    {"name": "shipping", "type": {"type": "record", "name": "Address", "fields": [
-      {"name": "city", "type": "string"},
-      {"name": "zip", "type": ["null", "string"], "default": null}
-    ]}},
-    {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID", "SHIPPED"]}},
-    {"name": "created", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-    {"name": "attrs", "type": {"type": "map", "values": "long"}, "default": {}}
-  ]
-}`
+// orderSchema is the test record (serde/testdata/order.avsc, which the
+// goavro comparison in bench/avro reads too): 10 fields with a union, a
+// nested record, an array, a map, an enum and a timestamp.
+var orderSchema = func() string {
+	b, err := os.ReadFile("testdata/order.avsc")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func mustAvro(t testing.TB, c Config) Codec {
 	t.Helper()

@@ -5,6 +5,7 @@ package avro
 
 import (
 	"context"
+	"os"
 	"reflect"
 	"testing"
 
@@ -13,28 +14,18 @@ import (
 	"github.com/ferry-connect/ferry/serde"
 )
 
-// orderSchema is the benchmark record: 10 fields with a union, a nested
-// record, an array, a map, an enum and a timestamp. goavro is the baseline
-// on its text JSON path (NativeFromTextual + BinaryFromNative, and back),
-// which takes Avro's JSON encoding: tagged unions.
-const orderSchema = `{
-  "type": "record", "name": "Order", "namespace": "shop",
-  "fields": [
-    {"name": "id", "type": "long"},
-    {"name": "customer", "type": "string"},
-    {"name": "qty", "type": "int"},
-    {"name": "price", "type": "double"},
-    {"name": "note", "type": ["null", "string"], "default": null},
-    {"name": "tags", "type": {"type": "array", "items": "string"}},
-    {"name": "shipping", "type": {"type": "record", "name": "Address", "fields": [
-      {"name": "city", "type": "string"},
-      {"name": "zip", "type": ["null", "string"], "default": null}
-    ]}},
-    {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID", "SHIPPED"]}},
-    {"name": "created", "type": {"type": "long", "logicalType": "timestamp-millis"}},
-    {"name": "attrs", "type": {"type": "map", "values": "long"}, "default": {}}
-  ]
-}`
+// orderSchema is the benchmark record, serde's test record: 10 fields with
+// a union, a nested record, an array, a map, an enum and a timestamp.
+// goavro is the baseline on its text JSON path (NativeFromTextual +
+// BinaryFromNative, and back), which takes Avro's JSON encoding: tagged
+// unions.
+var orderSchema = func() string {
+	b, err := os.ReadFile("../../serde/testdata/order.avsc")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 var (
 	benchBare   = []byte(`{"id":42,"customer":"acme-corporation","qty":3,"price":19.99,"note":"leave at the door","tags":["gift","express","fragile"],"shipping":{"city":"Lyon","zip":"69001"},"status":"PAID","created":1767323045678,"attrs":{"weight":1200,"volume":3}}`)
