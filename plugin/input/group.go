@@ -29,8 +29,12 @@ func newGroupMetrics(m *service.Metrics) groupMetrics {
 // revoked, and on close. A lost partition commits nothing.
 func (s *source) groupOpts() []kgo.Opt {
 	return []kgo.Opt{
-		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+		kgo.OnPartitionsAssigned(func(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
 			s.flow.assign(assigned)
+			// A partition this member stopped (on_deserialize_error:
+			// fail) and lost, assigned to it again, starts afresh from
+			// the committed offset: the client must not keep it paused.
+			cl.ResumeFetchPartitions(assigned)
 		}),
 		kgo.OnPartitionsRevoked(s.revoked),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
