@@ -140,7 +140,7 @@ func (r *report) writeDoc(path string) error {
 	}
 	var sec strings.Builder
 	sec.WriteString(docBegin + "\n\n")
-	fmt.Fprintf(&sec, "Measured %s on %s, by `make bench` (`go run ./bench/harness`; %d records per benchmark, medians of %d interleaved rounds; the run took %v).\n\n",
+	fmt.Fprintf(&sec, "Measured %s on %s, by `make bench` (`bench/harness`; %d records per benchmark, medians of %d interleaved rounds; the run took %v).\n\n",
 		r.when.Format("2006-01-02"), machine(), r.o.records, r.o.reps, r.took.Round(time.Second))
 	sec.WriteString(r.table())
 	sec.WriteString("\n")
