@@ -14,7 +14,10 @@ import (
 // what a consumer sees. It returns the topic's partitions, empty ones
 // included. opts are extra client options (e.g. kgo.FetchIsolationLevel).
 func Scan(ctx context.Context, brokers []string, topic string, each func(*kgo.Record), opts ...kgo.Opt) ([]int32, error) {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	// Control records (transaction markers) are kept so that the last
+	// offset of a partition that ends in one is seen, read_committed or
+	// not; they are not handed to each.
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.KeepControlRecords()}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +54,9 @@ func Scan(ctx context.Context, brokers []string, topic string, each func(*kgo.Re
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			if end, ok := want[r.Partition]; ok {
-				each(r)
+				if !r.Attrs.IsControl() {
+					each(r)
+				}
 				if r.Offset+1 >= end {
 					delete(want, r.Partition)
 				}

@@ -23,6 +23,7 @@ import (
 type Writer struct {
 	ledger *accounting.Ledger
 	opts   []kgo.Opt
+	shared bool // cl belongs to the caller (NewTxnWriter)
 
 	mu sync.Mutex
 	cl *kgo.Client
@@ -38,6 +39,15 @@ func NewWriter(ledger *accounting.Ledger, opts ...kgo.Opt) (*Writer, error) {
 		return nil, fmt.Errorf("dead-letter client: %w", err)
 	}
 	return &Writer{ledger: ledger, cl: cl, opts: opts}, nil
+}
+
+// NewTxnWriter writes dead letters on cl, a transactional client the
+// caller owns, so that they belong to the caller's transaction. A letter
+// too large for its topic is not retried alone or without its value
+// there: nothing in a transaction is alone, and the caller aborts a
+// transaction any record of which failed.
+func NewTxnWriter(ledger *accounting.Ledger, cl *kgo.Client) *Writer {
+	return &Writer{ledger: ledger, cl: cl, shared: true}
 }
 
 // Write writes every letter and waits for all of them; errs[i] is nil
@@ -76,7 +86,7 @@ func (w *Writer) Write(ctx context.Context, letters []*kgo.Record) []error {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		if errors.Is(err, kerr.MessageTooLarge) {
+		if errors.Is(err, kerr.MessageTooLarge) && !w.shared {
 			errs[i] = w.writeLarge(ctx, letters[i])
 		}
 		if errs[i] != nil {
@@ -168,10 +178,10 @@ func (w *Writer) client() *kgo.Client {
 // Close closes the writer's clients.
 func (w *Writer) Close() {
 	w.mu.Lock()
-	if w.cl != nil {
+	if w.cl != nil && !w.shared {
 		w.cl.Close()
-		w.cl = nil
 	}
+	w.cl = nil
 	w.mu.Unlock()
 	w.aloneMu.Lock()
 	defer w.aloneMu.Unlock()

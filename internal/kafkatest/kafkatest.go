@@ -28,6 +28,17 @@ func Cluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
 	return c
 }
 
+// Client is a plain client of the cluster, closed with the test.
+func Client(t testing.TB, c *kfake.Cluster, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
 // Brokers is the cluster's addresses as a seed_brokers value.
 func Brokers(c *kfake.Cluster) string { return strings.Join(c.ListenAddrs(), ",") }
 

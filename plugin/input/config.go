@@ -23,6 +23,9 @@ type sourceConfig struct {
 	group    string
 	start    kgo.Offset
 
+	instanceID       string        // static membership, with a group
+	rebalanceTimeout time.Duration // with a group
+
 	checkpointLimit int
 	commitPeriod    time.Duration
 	lagRefresh      time.Duration
@@ -228,24 +231,27 @@ func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) 
 		return opts, nil
 	}
 	opts = append(opts, kgo.ConsumerGroup(c.group), kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.commitPeriod))
-	id, err := conf.FieldString(fieldInstanceID)
-	if err != nil {
+	if c.instanceID, err = conf.FieldString(fieldInstanceID); err != nil {
 		return nil, err
 	}
-	if id != "" {
-		opts = append(opts, kgo.InstanceID(id))
+	if c.instanceID != "" {
+		opts = append(opts, kgo.InstanceID(c.instanceID))
 	}
 	for _, d := range []struct {
 		field string
 		opt   func(time.Duration) kgo.GroupOpt
+		dst   *time.Duration
 	}{
-		{fieldSessionTimeout, kgo.SessionTimeout},
-		{fieldRebalanceTimeout, kgo.RebalanceTimeout},
-		{fieldHeartbeatInterval, kgo.HeartbeatInterval},
+		{fieldSessionTimeout, kgo.SessionTimeout, nil},
+		{fieldRebalanceTimeout, kgo.RebalanceTimeout, &c.rebalanceTimeout},
+		{fieldHeartbeatInterval, kgo.HeartbeatInterval, nil},
 	} {
 		v, err := conf.FieldDuration(d.field)
 		if err != nil {
 			return nil, err
+		}
+		if d.dst != nil {
+			*d.dst = v
 		}
 		opts = append(opts, d.opt(v))
 	}

@@ -33,6 +33,7 @@ type partition struct {
 	out     int     // records handed to the pipeline and not yet acked
 	stopped bool    // a record stopped it (on_deserialize_error: fail)
 	gone    bool    // revoked or lost: its records are no longer ours to commit
+	commits commits // where its commits may go (exactlyonce.go)
 
 	// Touched only by the goroutine that calls ReadBatch (the reader),
 	// so the batching processors and decoding run outside any lock.
@@ -66,10 +67,19 @@ type flow struct {
 	// releases held batches.
 	cancelPoll context.CancelFunc
 	wake       chan struct{}
+
+	// handed counts the batches handed to the pipeline and not yet
+	// acked, gone partitions' included; changed is broadcast when it
+	// falls.
+	handed  int
+	changed *sync.Cond
+	rewind  *rewind // a rewind the reader is to carry out (exactlyonce.go)
 }
 
 func newFlow(limit int, grouped bool) *flow {
-	return &flow{limit: limit, grouped: grouped, parts: map[tp]*partition{}, wake: make(chan struct{}, 1)}
+	f := &flow{limit: limit, grouped: grouped, parts: map[tp]*partition{}, wake: make(chan struct{}, 1)}
+	f.changed = sync.NewCond(&f.mu)
+	return f
 }
 
 // assign starts partitions a group gave this member.
@@ -93,6 +103,9 @@ func (f *flow) forget(gone map[string][]int32) {
 	for t, ps := range gone {
 		for _, part := range ps {
 			key := tp{t, part}
+			if f.rewind != nil {
+				delete(f.rewind.parts, key) // not to be read again here
+			}
 			if p := f.parts[key]; p != nil {
 				p.gone, p.held = true, nil
 				f.retired = append(f.retired, p)
@@ -142,6 +155,9 @@ func (f *flow) read(p *partition, recs []*kgo.Record) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p.offsets.read(recs)
+	if len(recs) > 0 {
+		p.commits.read(recs[0])
+	}
 }
 
 // stop marks p stopped: nothing more of it is read.
@@ -168,7 +184,7 @@ func (f *flow) hold(p *partition, batches ...ready) {
 // the limit goes alone). It returns whether it released any.
 func (f *flow) releaseLocked(p *partition) bool {
 	released := false
-	for len(p.held) > 0 && (p.out == 0 || p.out+len(p.held[0].offs) <= f.limit) {
+	for !p.commits.quiesced && len(p.held) > 0 && (p.out == 0 || p.out+len(p.held[0].offs) <= f.limit) {
 		r := p.held[0]
 		p.held = p.held[1:]
 		p.out += len(r.offs)
@@ -181,15 +197,17 @@ func (f *flow) releaseLocked(p *partition) bool {
 	return released
 }
 
-// next pops the next batch for the pipeline.
+// next pops the next batch for the pipeline. Nothing is handed over while
+// a rewind is under way.
 func (f *flow) next() (ready, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.queue) == 0 {
+	if len(f.queue) == 0 || f.rewind != nil {
 		return ready{}, false
 	}
 	r := f.queue[0]
 	f.queue = f.queue[1:]
+	f.handed++
 	return r, true
 }
 
@@ -199,6 +217,8 @@ func (f *flow) next() (ready, bool) {
 func (f *flow) ack(r ready, mark func(tp, kgo.EpochOffset)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.handed--
+	f.changed.Broadcast()
 	if !f.doneLocked(r.p, r.offs, mark) {
 		return
 	}
@@ -231,6 +251,7 @@ func (f *flow) doneLocked(p *partition, offs []int64, mark func(tp, kgo.EpochOff
 		return false
 	}
 	if at, ok := p.offsets.done(offs); ok {
+		p.commits.done(at)
 		mark(p.tp, at)
 	}
 	return true
@@ -266,7 +287,7 @@ func (f *flow) pollBudget() int {
 func (f *flow) startPoll(cancel context.CancelFunc) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.queue) > 0 {
+	if len(f.queue) > 0 || f.rewind != nil {
 		return false
 	}
 	f.cancelPoll = cancel

@@ -38,7 +38,12 @@ func (s *source) groupOpts() []kgo.Opt {
 		}),
 		kgo.OnPartitionsRevoked(s.revoked),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, lost map[string][]int32) {
-			// Another member may already own them: commit nothing.
+			// Another member may already own them: commit nothing. A
+			// transaction holding records of theirs must not commit
+			// either.
+			if c := s.attached(); c != nil {
+				c.AbortNow()
+			}
 			s.flow.forget(lost)
 		}),
 		kgo.AutoCommitCallback(func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
@@ -52,15 +57,21 @@ func (s *source) groupOpts() []kgo.Opt {
 // returns records of the revoked partitions; their records still in
 // flight are read again by the next owner.
 func (s *source) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	if c := s.attached(); c != nil {
+		s.revokedEOS(c, revoked)
+		s.flow.forget(revoked)
+		return
+	}
 	s.flow.forget(revoked)
 	s.countCommit(cl.CommitMarkedOffsets(ctx))
 }
 
 // mark records a partition's new commit point, for the next commit.
 // flow calls it under its lock, only for a partition still assigned.
-// Without a group nothing is committed.
+// Without a group nothing is committed; with a transactional sink
+// attached, its transactions commit the points flow keeps.
 func (s *source) mark(p tp, at kgo.EpochOffset) {
-	if s.conf.group == "" {
+	if s.conf.group == "" || s.attached() != nil {
 		return
 	}
 	if cl := s.client.Load(); cl != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferry-connect/ferry/internal/accounting"
 	"github.com/ferry-connect/ferry/internal/dlq"
+	"github.com/ferry-connect/ferry/internal/eos"
 	"github.com/ferry-connect/ferry/serde"
 )
 
@@ -57,6 +58,12 @@ type source struct {
 
 	client atomic.Pointer[kgo.Client] // nil until Connect, and after Close
 
+	// A transactional sink that commits this source's offsets
+	// (exactlyonce.go), and the registration that lets it find us.
+	eosMu      sync.Mutex
+	committer  eos.Committer
+	unregister func()
+
 	mu   sync.Mutex  // serializes Connect and Close, which start and stop these:
 	dlqW *dlq.Writer // set once, by the first Connect; used by the reader
 	lag  *lagLoop
@@ -68,7 +75,7 @@ func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, err
 		return nil, err
 	}
 	m := mgr.Metrics()
-	return &source{
+	s := &source{
 		conf:   c,
 		log:    mgr.Logger(),
 		ledger: accounting.NewLedger(Name, m),
@@ -80,7 +87,11 @@ func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, err
 		flow:  newFlow(c.checkpointLimit, c.group != ""),
 		batch: newBatcher(c.batching, mgr, c.checkpointLimit),
 		group: newGroupMetrics(m),
-	}, nil
+	}
+	if label := mgr.Label(); label != "" {
+		s.unregister = eos.Register(label, s)
+	}
+	return s, nil
 }
 
 func (s *source) Connect(ctx context.Context) error {
@@ -125,6 +136,12 @@ func (s *source) ReadBatch(ctx context.Context) (service.MessageBatch, service.A
 		return nil, nil, service.ErrNotConnected
 	}
 	for {
+		if r := s.flow.pendingRewind(); r != nil {
+			if err := s.rewindNow(ctx, cl, r); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		s.batch.retire(ctx, s.flow.takeRetired())
 		if r, ok := s.flow.next(); ok {
 			return r.msgs, s.ackFunc(r), nil
@@ -237,9 +254,19 @@ func (s *source) ackFunc(r ready) service.AckFunc {
 	}
 }
 
-// Close commits what is acknowledged, leaves the group and logs the
-// summary.
+// Close commits what is acknowledged (through the transactional sink, if
+// one is attached), leaves the group and logs the summary.
 func (s *source) Close(ctx context.Context) error {
+	if c := s.attached(); c != nil {
+		cctx, cancel := context.WithTimeout(ctx, commitTimeout)
+		if err := c.CommitNow(cctx); err != nil {
+			s.log.Warnf("%s: committing the transaction on close: %v", Name, err)
+		}
+		cancel()
+	}
+	if s.unregister != nil {
+		s.unregister()
+	}
 	s.mu.Lock()
 	cl := s.client.Swap(nil)
 	lag, w := s.lag, s.dlqW

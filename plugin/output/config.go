@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -32,6 +33,14 @@ type sinkConfig struct {
 	valueCodec serdefield.Named
 
 	dlq *dlqConfig // nil without a dead-letter queue
+	txn *txnConfig // nil without transactions
+}
+
+type txnConfig struct {
+	id           string // "" until Connect derives the default
+	commitSource string // a kafka_source label, or ""
+	commitPeriod time.Duration
+	timeout      time.Duration
 }
 
 type dlqConfig struct {
@@ -108,7 +117,43 @@ func parseConfig(conf *service.ParsedConfig) (*sinkConfig, error) {
 			return nil, err
 		}
 	}
+	if conf.Contains(fieldTransaction) {
+		if c.txn, err = parseTxn(conf.Namespace(fieldTransaction)); err != nil {
+			return nil, fmt.Errorf("field %s.%w", fieldTransaction, err)
+		}
+	}
 	return c, nil
+}
+
+// parseTxn reads the transaction block; nil when transactions are off.
+func parseTxn(conf *service.ParsedConfig) (*txnConfig, error) {
+	on, err := conf.FieldBool("enabled")
+	if err != nil {
+		return nil, fmt.Errorf("enabled: %w", err)
+	}
+	if !on {
+		return nil, nil
+	}
+	t := &txnConfig{}
+	if t.id, err = conf.FieldString("id"); err != nil {
+		return nil, fmt.Errorf("id: %w", err)
+	}
+	if t.commitSource, err = conf.FieldString("commit_source"); err != nil {
+		return nil, fmt.Errorf("commit_source: %w", err)
+	}
+	if t.commitPeriod, err = conf.FieldDuration("commit_period"); err != nil {
+		return nil, fmt.Errorf("commit_period: %w", err)
+	}
+	if t.commitPeriod <= 0 {
+		return nil, fmt.Errorf("commit_period: must be positive, got %v", t.commitPeriod)
+	}
+	if t.timeout, err = conf.FieldDuration("timeout"); err != nil {
+		return nil, fmt.Errorf("timeout: %w", err)
+	}
+	if t.timeout < time.Second {
+		return nil, fmt.Errorf("timeout: must be at least 1s, got %v", t.timeout)
+	}
+	return t, nil
 }
 
 // parseDLQ reads the dlq block; its acks and max_message_bytes override

@@ -20,7 +20,7 @@ import (
 // raw key where the key failed to serialize), the raw message as its
 // value, the record's headers and timestamp, and the error context
 // headers (internal/dlq).
-func (s *sink) deadLetter(ctx context.Context, batch service.MessageBatch, recs []record) {
+func (s *sink) deadLetter(ctx context.Context, w *dlq.Writer, batch service.MessageBatch, recs []record) {
 	var idx []int
 	for i := range recs {
 		if recs[i].err != nil && recs[i].class.OwnFault {
@@ -56,7 +56,7 @@ func (s *sink) deadLetter(ctx context.Context, batch service.MessageBatch, recs 
 		}, d.headers))
 		kept = append(kept, i)
 	}
-	for j, err := range s.dlqW.Write(ctx, letters) {
+	for j, err := range w.Write(ctx, letters) {
 		r := &recs[kept[j]]
 		if err != nil {
 			r.err = fmt.Errorf("%w; and the dead-letter write to %q failed: %v", r.err, letters[j].Topic, err)

@@ -54,6 +54,11 @@ type sink struct {
 	iso   *kgo.Client
 
 	dlqW *dlq.Writer // nil without a dlq block
+
+	// With transactions, every write goes through txn (txn.go), which
+	// has a client of its own; client is not used.
+	txn  *transactor
+	txns *service.MetricCounter // kafka_sink_transactions{outcome}
 }
 
 func newSink(conf *service.ParsedConfig, mgr *service.Resources) (*sink, error) {
@@ -67,6 +72,7 @@ func newSink(conf *service.ParsedConfig, mgr *service.Resources) (*sink, error) 
 		label:   mgr.Label(),
 		ledger:  accounting.NewLedger(Name, mgr.Metrics()),
 		keyJSON: c.keyPath != nil && serde.TakesJSON(c.keyCodec.Codec),
+		txns:    mgr.Metrics().NewCounter(Name+"_transactions", "outcome"),
 	}
 	if t, ok := c.topic.Static(); ok {
 		s.staticTopicErr = kafkaconn.ValidTopic(t)
@@ -83,6 +89,9 @@ func (s *sink) clientOpts() []kgo.Opt {
 func (s *sink) Connect(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.conf.txn != nil {
+		return s.connectTxnLocked(ctx)
+	}
 	if s.client == nil {
 		cl, err := kgo.NewClient(s.clientOpts()...)
 		if err != nil {
@@ -109,8 +118,15 @@ func (s *sink) Connect(ctx context.Context) error {
 // and returns only the records that failed (see the spec description).
 func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error {
 	s.mu.RLock()
-	cl := s.client
+	cl, txn := s.client, s.txn
 	s.mu.RUnlock()
+	if s.conf.txn != nil {
+		if txn == nil {
+			return service.ErrNotConnected
+		}
+		s.ledger.Receive(len(batch))
+		return txn.write(ctx, batch)
+	}
 	if cl == nil {
 		return service.ErrNotConnected
 	}
@@ -133,9 +149,28 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 		s.forgetClient(cl)
 	}
 	if s.dlqW != nil {
-		s.deadLetter(pctx, batch, recs)
+		s.deadLetter(pctx, s.dlqW, batch, recs)
 	}
 	return s.finish(ctx, cl, batch, recs)
+}
+
+// connectTxnLocked builds the transactor, or a new one when the current
+// one's client failed. Callers hold s.mu.
+func (s *sink) connectTxnLocked(ctx context.Context) error {
+	replacing := false
+	if old := s.txn; old != nil {
+		if old.broken.Load() == nil {
+			return nil
+		}
+		old.shutdown()
+		s.txn, replacing = nil, true
+	}
+	t, err := s.connectTxn(ctx, replacing)
+	if err != nil {
+		return err
+	}
+	s.txn = t
+	return nil
 }
 
 // forgetClient drops cl, already closed, unless Connect replaced it.
@@ -155,7 +190,12 @@ func (s *sink) Close(ctx context.Context) error {
 		s.client.Close()
 		s.client = nil
 	}
+	txn := s.txn
+	s.txn = nil
 	s.mu.Unlock()
+	if txn != nil {
+		txn.close(ctx)
+	}
 	s.isoMu.Lock()
 	if s.iso != nil {
 		s.iso.Close()

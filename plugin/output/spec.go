@@ -36,6 +36,7 @@ const (
 	fieldAutoTopicCreation  = "allow_auto_topic_creation"
 	fieldBatching           = "batching"
 	fieldDLQ                = "dlq"
+	fieldTransaction        = "transaction"
 )
 
 // Partitioner names. murmur2_hash is kafka_franz's name for the Java
@@ -57,12 +58,17 @@ var rules = confrules.Set{
 		`let manual = this.partitioner.or("murmur2_hash") == "manual"`,
 		`let has_partition = this.partition.or("") != ""`,
 		`let acks = this.acks.or("all")`,
+		`let txn = this.transaction.enabled.or(false)`,
 	},
 	Rules: []confrules.Rule{
 		{When: `$has_key && $has_key_field`, Message: `"fields key and key_field are mutually exclusive: set one of them"`},
 		{When: `$has_partition && !$manual`, Message: `"field partition requires partitioner: manual"`},
 		{When: `$manual && !$has_partition`, Message: `"partitioner: manual requires field partition"`},
 		{When: `this.idempotent_write.or(true) && $acks != "all"`, Message: `"field idempotent_write requires acks: all (got acks: %v); set idempotent_write: false to use weaker acks".format($acks)`},
+		{When: `$txn && !this.idempotent_write.or(true)`, Message: `"transaction.enabled requires idempotent_write: true"`},
+		{When: `$txn && $acks != "all"`, Message: `"transaction.enabled requires acks: all (got acks: %v)".format($acks)`},
+		{When: `this.transaction.commit_source.or("") != "" && !$txn`, Message: `"transaction.commit_source requires transaction.enabled: true"`},
+		{When: `$txn && (this.dlq.acks.or("") != "" || this.dlq.max_message_bytes.or("") != "")`, Message: `"dlq.acks and dlq.max_message_bytes do not apply with transaction.enabled: dead letters are written in the transaction, with the output's settings"`},
 	},
 }
 
@@ -193,6 +199,29 @@ On close the output logs one line: `+"`kafka_sink summary: received=… delivere
 					Advanced(),
 			).
 				Description("Dead-letter queue. Records that fail for a reason of their own (serialization, MESSAGE_TOO_LARGE, INVALID_RECORD, CORRUPT_MESSAGE, an invalid topic) are written here with their original key, raw value, headers and timestamp, and count as `dead_lettered`; retrying them would not help. Cluster-wide or retriable errors are never dead-lettered: those records are returned to the pipeline. A record whose dead-letter write fails is returned to the pipeline too.").
+				Optional(),
+			service.NewObjectField(fieldTransaction,
+				service.NewBoolField("enabled").
+					Description("Write each batch in a Kafka transaction: a `read_committed` consumer sees a batch whole or not at all, and a batch whose transaction aborts is nacked whole (outcomes are per batch, not per record). Dead letters of a batch are written in its transaction. Requires `acks: all` and `idempotent_write: true`.").
+					Default(false),
+				service.NewStringField("id").
+					Description("The transactional ID. It must be stable across restarts of one instance (a restarted instance fences its predecessor's transaction) and differ between instances. By default `ferry-<group>-<instance>`: the `commit_source`'s consumer group (or this output's label) and its `instance_id` (or the host name). Set it when several instances run on one host, e.g. `orders-${INSTANCE}`.").
+					Default("").
+					Example("orders-enricher-${HOSTNAME}"),
+				service.NewStringField("commit_source").
+					Description("The label of a `kafka_source` in this pipeline, in a consumer group, whose offsets commit inside this output's transactions: exactly-once from Kafka to Kafka for `read_committed` readers (KIP-447). That input then never commits its offsets itself. See docs/exactly-once.md.").
+					Default("").
+					Example("orders_in"),
+				service.NewDurationField("commit_period").
+					Description("With `commit_source`: how often the open transaction commits, with the input's offsets. Longer periods amortize each commit over more batches; records become visible to `read_committed` readers when their transaction commits.").
+					Default("100ms").
+					Advanced(),
+				service.NewDurationField("timeout").
+					Description("The transaction timeout: how long the brokers wait for an open transaction of an instance that stopped answering before aborting it. A restarted instance with the same `id` aborts it at once.").
+					Default("10s").
+					Advanced(),
+			).
+				Description("Kafka transactions: atomic batches, and with `commit_source` exactly-once from a `kafka_source` in the same pipeline.").
 				Optional(),
 			service.NewOutputMaxInFlightField().Default(64),
 			service.NewBatchPolicyField(fieldBatching),
