@@ -117,7 +117,7 @@ func run(o options) error {
 	if e.data, err = makeDataset(filepath.Join(o.work, "data"), o.records, o.batch); err != nil {
 		return err
 	}
-	topics := []string{"--topic", fmt.Sprintf("bench:%d", o.partitions), "--topic", fmt.Sprintf("bench-avro:%d", o.partitions)}
+	topics := []string{"--topic", fmt.Sprintf("bench:%d", o.partitions), "--topic", fmt.Sprintf("bench-avro:%d", o.partitions), "--topic", fmt.Sprintf("bench-out:%d", o.partitions)}
 	if e.sink, err = startDev(e.connect, filepath.Join(o.work, "dev-sink.log"), append([]string{"--blackhole-produce"}, topics...)...); err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func run(o options) error {
 
 func needsStore(bs []bench) bool {
 	for _, b := range bs {
-		if strings.HasPrefix(b.name, "B3") || strings.HasPrefix(b.name, "B4") || strings.HasPrefix(b.name, "raw consumer") {
+		if strings.HasPrefix(b.name, "B3") || strings.HasPrefix(b.name, "B4") || strings.HasPrefix(b.name, "B6") || strings.HasPrefix(b.name, "raw consumer") {
 			return true
 		}
 	}
@@ -283,6 +283,39 @@ func (e *env) consumer(name, topic, deser string) func(context.Context, int) (me
 	}
 }
 
+// copier is B6: kafka_source → kafka_sink on the storing broker, input
+// batches of e.o.batch records, at-least-once or, with txn, exactly-once
+// (the sink commits the source's offsets in its transactions).
+func (e *env) copier(name string, txn bool) func(context.Context, int) (measure, error) {
+	n := int64(e.data.records)
+	return func(ctx context.Context, rep int) (measure, error) {
+		sinkTxn := ""
+		if txn {
+			sinkTxn = fmt.Sprintf("    transaction:\n      enabled: true\n      id: %s-%d-%d\n      commit_source: copy_in\n", fileName(name), rep, time.Now().UnixNano())
+		}
+		yaml := fmt.Sprintf(`input:
+  label: copy_in
+  kafka_source:
+    seed_brokers: [ %[1]s ]
+    topics: [ bench ]
+    consumer_group: %[2]s-%[3]d-%[4]d
+    batching: { count: %[5]d, period: 10ms }
+output:
+  kafka_sink:
+    seed_brokers: [ %[1]s ]
+    topic: bench-out
+    key: '${! @kafka_key }'
+%[6]s`, e.store.brokers, fileName(name), rep, time.Now().UnixNano(), e.o.batch, sinkTxn)
+		p := pipeline{yaml: yaml, records: n, bytes: e.data.bytes, check: func(m metrics) error {
+			if got := m.label("kafka_source_records", "outcome", "delivered"); got < float64(n) {
+				return fmt.Errorf("kafka_source_records{outcome=delivered} = %v, want %d", got, n)
+			}
+			return nil
+		}}
+		return runPipeline(ctx, e.connect, e.o.work, fileName(name), p, e.o.sample, e.profileFor(rep))
+	}
+}
+
 func (e *env) rawConsumer(name, topic string) func(context.Context, int) (measure, error) {
 	return func(ctx context.Context, rep int) (measure, error) {
 		return runRaw(ctx, e.raw, e.o.work, fileName(name), "consume", "-brokers", e.store.brokers, "-topic", topic,
@@ -306,6 +339,7 @@ func fileName(name string) string {
 func (e *env) benches() []bench {
 	batched, unbatched := "batched (1000-line files, unarchive: lines)", "unbatched (lines scanner: 1 message per transaction)"
 	batched = strings.Replace(batched, "1000", fmt.Sprint(e.o.batch), 1)
+	copyShape := fmt.Sprintf("kafka_source batches of %d (`batching: { count: %d, period: 10ms }`)", e.o.batch, e.o.batch)
 	avroDeser := fmt.Sprintf(`    value_deserializer:
       type: avro_confluent
       schema_registry:
@@ -336,6 +370,10 @@ func (e *env) benches() []bench {
 			run: e.rawConsumer("raw consumer (Avro)", "bench-avro")},
 		{name: "B4", what: "kafka_source, avro_confluent → JSON → drop", shape: "kafka_source default: one batch per partition fetch", ceiling: "raw consumer (Avro)",
 			run: e.consumer("B4", "bench-avro", avroDeser)},
+		{name: "B6 at-least-once", what: "kafka_source → kafka_sink, at-least-once", shape: copyShape,
+			run: e.copier("B6 at-least-once", false)},
+		{name: "B6", what: "kafka_source → kafka_sink, exactly-once (`transaction.commit_source`)", shape: copyShape, ceiling: "B6 at-least-once",
+			run: e.copier("B6", true)},
 	}
 }
 

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +27,13 @@ import (
 // txn is set (the sink commits the source's offsets in its transactions)
 // and at-least-once otherwise, as one member (instance) of group eos.
 func eosPipeline(t *testing.T, c *kfake.Cluster, instance string, txn bool) string {
+	return eosPipelineCommitting(t, c, instance, txn, 100*time.Millisecond)
+}
+
+// eosPipelineCommitting is eosPipeline with the transactions' commit
+// period. EOS_LOG_LEVEL=info in the environment shows the members' commits,
+// aborts and rewinds in the test's output.
+func eosPipelineCommitting(t *testing.T, c *kfake.Cluster, instance string, txn bool, period time.Duration) string {
 	t.Helper()
 	sinkTxn := ""
 	if txn {
@@ -29,7 +42,8 @@ func eosPipeline(t *testing.T, c *kfake.Cluster, instance string, txn bool) stri
       enabled: true
       id: eos-%s
       commit_source: orders_in
-      timeout: 5s`, instance)
+      commit_period: %v
+      timeout: 5s`, instance, period)
 	}
 	return writeConfig(t, fmt.Sprintf(`
 input:
@@ -57,7 +71,7 @@ output:
 http:
   enabled: false
 logger:
-  level: warn
+  level: ${EOS_LOG_LEVEL:warn}
 `, kafkatest.Brokers(c), instance, sinkTxn))
 }
 
@@ -65,16 +79,36 @@ logger:
 type member struct {
 	t   *testing.T
 	cmd *exec.Cmd
+	log syncBuffer // what it logged (also copied to the test's stderr)
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's output and a test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startMember(t *testing.T, conf string) *member {
 	t.Helper()
 	cmd := exec.Command(bin, "run", conf)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	m := &member{t: t, cmd: cmd}
+	out := io.MultiWriter(os.Stderr, &m.log) // Benthos logs to stdout
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	m := &member{t: t, cmd: cmd}
 	t.Cleanup(func() { m.signal(syscall.SIGKILL) })
 	return m
 }
@@ -103,12 +137,16 @@ func endOffsets(t *testing.T, adm *kadm.Client, topic string) int64 {
 }
 
 // groupDone reports whether group eos has committed every record of in.
-func groupDone(adm *kadm.Client) bool {
-	lag, err := adm.Lag(context.Background(), "eos")
+func groupDone(adm *kadm.Client) bool { return committedAll(adm, "eos") }
+
+// committedAll reports whether group has committed every record of the
+// topics it reads.
+func committedAll(adm *kadm.Client, group string) bool {
+	lag, err := adm.Lag(context.Background(), group)
 	if err != nil {
 		return false
 	}
-	l, ok := lag["eos"]
+	l, ok := lag[group]
 	if !ok || l.FetchErr != nil || l.DescribeErr != nil {
 		return false
 	}
@@ -190,7 +228,12 @@ func TestExactlyOnceSurvivesCrashes(t *testing.T) {
 			m := startMember(t, conf)
 			waitUntil(t, "the group to commit every input record", 3*time.Minute, func() bool { return groupDone(adm) })
 			m.signal(syscall.SIGTERM)
-			lost, dups := lostAndDuplicated(committedOutput(t, c), total)
+			seen := committedOutput(t, c)
+			lost, dups := lostAndDuplicated(seen, total)
+			if txn && lost+dups > 0 {
+				reportLost(t, c, seen)
+				t.Logf("last run:\n%s", m.log.String())
+			}
 			t.Logf("%s: %d records, 3 SIGKILLs, %v: %d lost, %d duplicates", name, total, time.Since(start).Round(time.Second), lost, dups)
 			if lost != 0 {
 				t.Errorf("%d records lost", lost)
@@ -204,3 +247,154 @@ func TestExactlyOnceSurvivesCrashes(t *testing.T) {
 		})
 	}
 }
+
+// Two instances share the group; one stops (SIGTERM) mid-stream and a
+// third joins: partitions move twice, and a read_committed reader still
+// sees every input record exactly once.
+func TestExactlyOnceThroughRebalances(t *testing.T) {
+	const total = 60_000
+	c := kafkatest.Cluster(t, kfake.SeedTopics(6, "in", "out"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	produceInput(t, c, total)
+	adm := kadm.NewClient(kafkatest.Client(t, c))
+	a := startMember(t, eosPipeline(t, c, "a", true))
+	b := startMember(t, eosPipeline(t, c, "b", true))
+	waitUntil(t, "a third of the output", 60*time.Second, func() bool { return endOffsets(t, adm, "out") >= total/3 })
+	a.signal(syscall.SIGTERM)
+	c3 := startMember(t, eosPipeline(t, c, "c", true))
+	waitUntil(t, "the group to commit every input record", 3*time.Minute, func() bool { return groupDone(adm) })
+	b.signal(syscall.SIGTERM)
+	c3.signal(syscall.SIGTERM)
+	seen := committedOutput(t, c)
+	lost, dups := lostAndDuplicated(seen, total)
+	if lost != 0 || dups != 0 {
+		t.Errorf("%d lost, %d duplicates", lost, dups)
+		reportLost(t, c, seen)
+		t.Logf("A:\n%s\nB:\n%s\nC:\n%s", a.log.String(), b.log.String(), c3.log.String())
+	}
+}
+
+// A zombie: one of two instances is paused (SIGSTOP) past its session
+// timeout, so the group gives its partitions to the other, and then
+// resumed. Its transaction is fenced (its offset commit carries a
+// generation the group has left behind, KIP-447): nothing it wrote while
+// it was out of the group becomes visible, and no record is duplicated.
+func TestExactlyOnceFencesAZombie(t *testing.T) {
+	const total = 60_000
+	c := kafkatest.Cluster(t, kfake.SeedTopics(6, "in", "out"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	produceInput(t, c, total)
+	adm := kadm.NewClient(kafkatest.Client(t, c))
+	// a commits rarely, so it has records in an open transaction when it
+	// is paused.
+	a := startMember(t, eosPipelineCommitting(t, c, "a", true, 3*time.Second))
+	b := startMember(t, eosPipeline(t, c, "b", true))
+	members := func() []string {
+		groups, err := adm.DescribeGroups(context.Background(), "eos")
+		if err != nil || groups["eos"].State != "Stable" {
+			return nil
+		}
+		var ids []string
+		for _, m := range groups["eos"].Members {
+			if m.InstanceID != nil {
+				ids = append(ids, *m.InstanceID)
+			}
+		}
+		sort.Strings(ids)
+		return ids
+	}
+	waitUntil(t, "a and b to share the group", 30*time.Second, func() bool { return strings.Join(members(), ",") == "a,b" })
+	waitUntil(t, "a sixth of the output", 60*time.Second, func() bool { return endOffsets(t, adm, "out") >= total/6 })
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "b to own every partition", 30*time.Second, func() bool { return strings.Join(members(), ",") == "b" })
+	time.Sleep(time.Second) // b writes and commits while a is out of the group
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the group to commit every input record", 3*time.Minute, func() bool { return groupDone(adm) })
+	a.signal(syscall.SIGTERM)
+	b.signal(syscall.SIGTERM)
+	seen := committedOutput(t, c)
+	lost, dups := lostAndDuplicated(seen, total)
+	if lost != 0 || dups != 0 {
+		t.Errorf("%d lost, %d duplicates", lost, dups)
+		reportLost(t, c, seen)
+		t.Logf("A:\n%s\nB:\n%s", a.log.String(), b.log.String())
+	}
+	if !strings.Contains(a.log.String(), "aborting the transaction") {
+		t.Errorf("the zombie did not abort the transaction it had open when it was paused:\n%s", a.log.String())
+	}
+}
+
+// The exactly-once example, run as a user runs it: every order is in
+// orders-enriched once for a read_committed reader, and the group has
+// committed every order.
+func TestExactlyOnceExample(t *testing.T) {
+	const total = 5000
+	c := kafkatest.Cluster(t, kfake.SeedTopics(6, "orders", "orders-enriched"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	produceN(t, c, "orders", total, func(i int) string {
+		return fmt.Sprintf(`{"order_id":"o-%d","customer_id":"cust-%03d","amount_cents":%d}`, i, i%50, (i*7919)%100000)
+	})
+	adm := kadm.NewClient(kafkatest.Client(t, c))
+	cmd := exec.Command(bin, "run", "../../config/examples/exactly_once.yaml")
+	cmd.Env = append(os.Environ(), "KAFKA_BROKERS="+kafkatest.Brokers(c))
+	m := &member{t: t, cmd: cmd}
+	out := io.MultiWriter(os.Stderr, &m.log)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.signal(syscall.SIGKILL) })
+	waitUntil(t, "the group to commit every order", 60*time.Second, func() bool { return committedAll(adm, "orders-enricher-eos") })
+	m.signal(syscall.SIGTERM)
+	ids := map[string]int{}
+	for _, r := range kafkatest.ReadAll(t, c, "orders-enriched", kgo.FetchIsolationLevel(kgo.ReadCommitted())) {
+		var o struct {
+			OrderID   string `json:"order_id"`
+			AmountEUR *int   `json:"amount_eur"`
+		}
+		if err := json.Unmarshal(r.Value, &o); err != nil || o.AmountEUR == nil {
+			t.Fatalf("record %s: %v", r.Value, err)
+		}
+		ids[o.OrderID]++
+	}
+	if len(ids) != total {
+		t.Errorf("%d distinct orders enriched, want %d", len(ids), total)
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Fatalf("order %s enriched %d times", id, n)
+		}
+	}
+	if !strings.Contains(m.log.String(), "kafka_sink summary: received=5000 delivered=5000") {
+		t.Errorf("no summary line accounting for every order:\n%s", m.log.String())
+	}
+}
+
+// reportLost logs, per input partition, the offset ranges whose output a
+// read_committed reader does not see: where to look in the logs.
+func reportLost(t *testing.T, c *kfake.Cluster, seen map[string]int) {
+	in := kafkatest.ReadAll(t, c, "in")
+	byPart := map[int32][]int64{}
+	for _, r := range in {
+		if seen[string(r.Value)+"-out"] == 0 {
+			byPart[r.Partition] = append(byPart[r.Partition], r.Offset)
+		}
+	}
+	for p, offs := range byPart {
+		sort.Slice(offs, func(a, b int) bool { return offs[a] < offs[b] })
+		var ranges []string
+		start, prev := offs[0], offs[0]
+		for _, o := range offs[1:] {
+			if o != prev+1 {
+				ranges = append(ranges, itoa(start)+"-"+itoa(prev))
+				start = o
+			}
+			prev = o
+		}
+		ranges = append(ranges, itoa(start)+"-"+itoa(prev))
+		t.Logf("partition %d lost offsets %s", p, strings.Join(ranges, ","))
+	}
+}
+
+func itoa(i int64) string { return strconv.FormatInt(i, 10) }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"runtime/debug"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
@@ -40,6 +41,9 @@ func main() {
 	}
 	if err := prometheus.Register(service.GlobalEnvironment()); err != nil {
 		panic(err)
+	}
+	if len(os.Args) > 1 && (os.Args[1] == "lint" || os.Args[1] == "run") {
+		checkAcrossComponents(os.Args[2:]) // exits if a config breaks a rule
 	}
 	service.RunCLI(context.Background(),
 		service.CLIOptSetBinaryName("connect"),

@@ -266,3 +266,44 @@ func TestDevCommand(t *testing.T) {
 		t.Errorf("no clean stop message:\n%s", rest.String())
 	}
 }
+
+// Exactly-once's rules that span components fail `connect lint` and
+// `connect run` (before anything connects): commit_source must name a
+// kafka_source of the config, by label, in a consumer group.
+func TestLintExactlyOnceAcrossComponents(t *testing.T) {
+	const sink = `output:
+  kafka_sink:
+    seed_brokers: [ 127.0.0.1:1 ]
+    topic: out
+    transaction:
+      enabled: true
+      commit_source: orders_in
+`
+	for _, tc := range []struct {
+		name, input, want string
+	}{
+		{"clean", "input:\n  label: orders_in\n  kafka_source:\n    seed_brokers: [ 127.0.0.1:1 ]\n    topics: [ in ]\n    consumer_group: g\n", ""},
+		{"no such label", "input:\n  label: orders\n  kafka_source:\n    seed_brokers: [ 127.0.0.1:1 ]\n    topics: [ in ]\n    consumer_group: g\n", `no kafka_source labelled "orders_in" in this config`},
+		{"not a kafka_source", "input:\n  label: orders_in\n  generate:\n    mapping: 'root = {}'\n", `no kafka_source labelled "orders_in" in this config`},
+		{"no group", "input:\n  label: orders_in\n  kafka_source:\n    seed_brokers: [ 127.0.0.1:1 ]\n    topics: [ in ]\n", `has no consumer_group`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conf := writeConfig(t, tc.input+sink)
+			for _, cmd := range []string{"lint", "run"} {
+				if tc.want == "" && cmd == "run" {
+					continue // a clean config would run
+				}
+				out, code := run(t, nil, cmd, conf)
+				if tc.want == "" {
+					if code != 0 {
+						t.Errorf("%s: clean config refused (exit %d):\n%s", cmd, code, out)
+					}
+					continue
+				}
+				if code == 0 || !strings.Contains(out, tc.want) {
+					t.Errorf("%s: want exit != 0 and %q, got exit %d:\n%s", cmd, tc.want, code, out)
+				}
+			}
+		})
+	}
+}

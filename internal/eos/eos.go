@@ -33,8 +33,10 @@ type Offsets = map[string]map[int32]kgo.EpochOffset
 type Source interface {
 	// Attach makes c the source's committer: the source stops
 	// committing its own offsets and calls c when partitions move. It
-	// fails if the source is not in a consumer group or already has a
-	// committer.
+	// also hands out at most one batch of a partition at a time, so a
+	// transaction never holds a batch whose predecessor is still on its
+	// way. It fails if the source is not in a consumer group or already
+	// has a committer.
 	Attach(c Committer) error
 	// Detach undoes Attach.
 	Detach(c Committer)
@@ -57,8 +59,10 @@ type Source interface {
 	// offsets, after a transaction aborted. It forgets what it has read
 	// since, waits until every batch it handed out has come back (the
 	// sink drops them meanwhile: their records were in the aborted
-	// transaction), seeks back, and returns once new batches may flow.
-	Rewind(ctx context.Context) error
+	// transaction), and seeks back. Then it calls resume, in which the
+	// sink begins its next transaction and stops dropping writes, and
+	// only after that hands out batches again.
+	Rewind(ctx context.Context, resume func()) error
 }
 
 // Committer is the transactional sink, as its source calls it.

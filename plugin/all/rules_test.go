@@ -96,6 +96,12 @@ func TestRulesAgreeInLintAndConstructor(t *testing.T) {
 		{"sink confluent without registry", output, sink + "  value_serializer:\n    type: avro_confluent\n    schema: '\"long\"'\n", "value_serializer: type avro_confluent needs schema_registry.url"},
 		{"sink confluent encoder without schema", output, sink + "  value_serializer:\n    type: avro_confluent\n    schema_registry: { url: [ http://localhost:8081 ] }\n", "value_serializer: type avro_confluent needs schema or schema_file to serialize"},
 		{"sink confluent encoder with use_latest", output, sink + "  value_serializer:\n    type: avro_confluent\n    use_latest: true\n    schema_registry: { url: [ http://localhost:8081 ] }\n", ""},
+		{"sink transaction clean", output, sink + "  transaction: { enabled: true }\n", ""},
+		{"sink transaction with acks leader", output, sink + "  acks: leader\n  idempotent_write: false\n  transaction: { enabled: true }\n", "transaction.enabled requires acks: all (got acks: leader)"},
+		{"sink transaction without idempotence", output, sink + "  idempotent_write: false\n  transaction: { enabled: true }\n", "transaction.enabled requires idempotent_write: true"},
+		{"sink commit_source without transactions", output, sink + "  transaction: { commit_source: in }\n", "transaction.commit_source requires transaction.enabled: true"},
+		{"sink commit_source with output batching", output, sink + "  batching: { count: 100 }\n  transaction: { enabled: true, commit_source: in }\n", "batching does not apply with transaction.commit_source"},
+		{"sink transaction with dlq acks", output, sink + "  dlq: { topic: d, acks: leader }\n  transaction: { enabled: true }\n", "dlq.acks and dlq.max_message_bytes do not apply with transaction.enabled"},
 		{"sink reader_schema on confluent", output, sink + "  value_serializer:\n    type: avro_confluent\n    schema: '\"long\"'\n    reader_schema: '\"long\"'\n    schema_registry: { url: [ http://localhost:8081 ] }\n", "reader_schema applies to type avro only"},
 
 		{"source clean group", input, source + "  topics: [ orders ]\n  consumer_group: g\n", ""},

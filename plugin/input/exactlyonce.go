@@ -49,8 +49,21 @@ func (c *commits) moved() bool { return c.started && c.at.Offset > c.committed.O
 
 // rewind is a rewind requested by the sink, carried out by the reader.
 type rewind struct {
-	parts map[tp]kgo.EpochOffset // where each partition goes back to; revoked ones are dropped
-	done  chan error
+	// parts are where each partition goes back to (offset -1: nothing
+	// was read since it started, so it needs no seek); revoked ones are
+	// dropped.
+	parts  map[tp]kgo.EpochOffset
+	resume func() // the sink's, called before batches flow again
+	done   chan error
+}
+
+// dropped notes records of an assigned partition polled and dropped while
+// the rewind is pending: the client has moved past them, so a partition
+// that needed no seek now needs one, to the first of them.
+func (r *rewind) dropped(key tp, first int64) {
+	if at, ok := r.parts[key]; ok && (at.Offset < 0 || first < at.Offset) {
+		r.parts[key] = kgo.EpochOffset{Epoch: -1, Offset: first}
+	}
 }
 
 // Attach implements eos.Source.
@@ -64,10 +77,15 @@ func (s *source) Attach(c eos.Committer) error {
 		return fmt.Errorf("%s already has a transactional sink committing its offsets", Name)
 	}
 	s.committer = c
+	s.transactional.Store(true)
+	s.flow.serialize()
 	return nil
 }
 
-// Detach implements eos.Source.
+// Detach implements eos.Source. The source stays transactional: it
+// never commits its own offsets again, not even between a sink's
+// transactor and the one that replaces it, when batches dropped from an
+// aborted transaction are acked (their records must be read again).
 func (s *source) Detach(c eos.Committer) {
 	s.eosMu.Lock()
 	defer s.eosMu.Unlock()
@@ -115,8 +133,8 @@ func (s *source) Committed(o eos.Offsets) { s.flow.committed(o) }
 // Rewind implements eos.Source: the reader carries the rewind out (it
 // alone seeks the client and resets the partitions) at the top of its
 // loop; a poll in progress is cut short.
-func (s *source) Rewind(ctx context.Context) error {
-	r := s.flow.requestRewind()
+func (s *source) Rewind(ctx context.Context, resume func()) error {
+	r := s.flow.requestRewind(resume)
 	select {
 	case err := <-r.done:
 		r.done <- err // for anyone else waiting on the same rewind
@@ -136,10 +154,12 @@ func (s *source) rewindNow(ctx context.Context, cl *kgo.Client, r *rewind) error
 	if err := s.flow.awaitHandedBack(ctx); err != nil {
 		return err
 	}
-	seek := s.flow.finishRewind(r)
+	seek := s.flow.restartRewound(r)
 	if len(seek) > 0 {
 		cl.SetOffsets(seek)
 	}
+	r.resume()
+	s.flow.endRewind()
 	s.log.Infof("%s: transaction aborted: reading again from the last committed offsets %v", Name, seek)
 	r.done <- nil
 	return nil
@@ -159,9 +179,17 @@ func (s *source) revokedEOS(c eos.Committer, revoked map[string][]int32) {
 		err = c.CommitNow(ctx)
 	}
 	if err != nil {
-		s.log.Warnf("%s: committing the transaction before partitions are revoked: %v; aborting it", Name, err)
+		s.log.Warnf("%s: committing the transaction before partitions are revoked: %v; it is aborted, and their next owner reads from their last commit", Name, err)
 		c.AbortNow()
 	}
+}
+
+// serialize makes the flow hand out at most one batch of a partition at
+// a time (see eos.Source.Attach).
+func (f *flow) serialize() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.serial = true
 }
 
 // quiesce stops handing over batches of partitions about to be revoked,
@@ -279,13 +307,13 @@ func (f *flow) committed(o eos.Offsets) {
 // Every partition is forgotten at once, so no ack of a batch read before
 // the abort moves a commit point, and nothing is handed over until the
 // rewind is done.
-func (f *flow) requestRewind() *rewind {
+func (f *flow) requestRewind(resume func()) *rewind {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rewind != nil {
 		return f.rewind
 	}
-	r := &rewind{parts: map[tp]kgo.EpochOffset{}, done: make(chan error, 1)}
+	r := &rewind{parts: map[tp]kgo.EpochOffset{}, resume: resume, done: make(chan error, 1)}
 	for key, p := range f.parts {
 		r.parts[key] = p.commits.committed
 		if !p.commits.started {
@@ -307,26 +335,43 @@ func (f *flow) requestRewind() *rewind {
 	return r
 }
 
-// finishRewind starts afresh the partitions still assigned, and returns
-// where to seek them.
-func (f *flow) finishRewind(r *rewind) map[string]map[int32]kgo.EpochOffset {
+// restartRewound starts afresh the partitions still assigned, and returns
+// where to seek them. Nothing is handed out until endRewind.
+func (f *flow) restartRewound(r *rewind) map[string]map[int32]kgo.EpochOffset {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	seek := map[string]map[int32]kgo.EpochOffset{}
 	for key, at := range r.parts {
-		if f.parts[key] == nil {
-			f.parts[key] = &partition{tp: key}
+		p := f.parts[key]
+		if p == nil {
+			p = &partition{tp: key}
+			f.parts[key] = p
 		}
 		if at.Offset < 0 {
 			continue
 		}
+		// The partition's reading starts at the seek: that is its
+		// last commit, even before a record is read.
+		p.commits.started, p.commits.committed, p.commits.at = true, at, at
 		if seek[key.topic] == nil {
 			seek[key.topic] = map[int32]kgo.EpochOffset{}
 		}
 		seek[key.topic][key.part] = at
 	}
-	f.rewind = nil
 	return seek
+}
+
+// endRewind lets batches flow again.
+func (f *flow) endRewind() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rewind = nil
+	if len(f.queue) > 0 {
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // pendingRewind is the rewind the reader is to carry out, if any.

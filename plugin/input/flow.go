@@ -74,6 +74,7 @@ type flow struct {
 	handed  int
 	changed *sync.Cond
 	rewind  *rewind // a rewind the reader is to carry out (exactlyonce.go)
+	serial  bool    // one batch of a partition at a time (exactlyonce.go)
 }
 
 func newFlow(limit int, grouped bool) *flow {
@@ -133,12 +134,18 @@ func (f *flow) takeRetired() []*partition {
 
 // partition returns the partition to ingest records of, or nil when they
 // are not to be read: not assigned (revoked while the fetch was in
-// flight) or stopped. Without a group, partitions start on first sight.
-func (f *flow) partition(topic string, part int32) *partition {
+// flight), stopped, or forgotten for a rewind (then the rewind seeks back
+// to first at the latest, since the client has moved past them). Without
+// a group, partitions start on first sight.
+func (f *flow) partition(topic string, part int32, first int64) *partition {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	key := tp{topic, part}
 	p := f.parts[key]
+	if p == nil && f.rewind != nil {
+		f.rewind.dropped(key, first)
+		return nil
+	}
 	if p == nil && !f.grouped {
 		p = &partition{tp: key}
 		f.parts[key] = p
@@ -154,10 +161,16 @@ func (f *flow) partition(topic string, part int32) *partition {
 func (f *flow) read(p *partition, recs []*kgo.Record) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p.offsets.read(recs)
-	if len(recs) > 0 {
-		p.commits.read(recs[0])
+	if len(recs) == 0 {
+		return
 	}
+	if p.gone && f.rewind != nil {
+		// A rewind began since the reader took p: the client has moved
+		// past these records, and the rewind must seek back to them.
+		f.rewind.dropped(p.tp, recs[0].Offset)
+	}
+	p.offsets.read(recs)
+	p.commits.read(recs[0])
 }
 
 // stop marks p stopped: nothing more of it is read.
@@ -181,10 +194,11 @@ func (f *flow) hold(p *partition, batches ...ready) {
 
 // releaseLocked moves p's held batches to the queue, in order, while p
 // stays within the limit of records in the pipeline (a batch larger than
-// the limit goes alone). It returns whether it released any.
+// the limit goes alone; with serial, every batch goes alone). It returns
+// whether it released any.
 func (f *flow) releaseLocked(p *partition) bool {
 	released := false
-	for !p.commits.quiesced && len(p.held) > 0 && (p.out == 0 || p.out+len(p.held[0].offs) <= f.limit) {
+	for !p.commits.quiesced && len(p.held) > 0 && (p.out == 0 || !f.serial && p.out+len(p.held[0].offs) <= f.limit) {
 		r := p.held[0]
 		p.held = p.held[1:]
 		p.out += len(r.offs)

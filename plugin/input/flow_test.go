@@ -36,7 +36,7 @@ func drain(f *flow) []ready {
 // moves the commit point.
 func TestFlowHoldsAtTheLimit(t *testing.T) {
 	f := newFlow(4, false)
-	p := f.partition("t", 0)
+	p := f.partition("t", 0, 0)
 	a, b, c := batchOf(f, p, 0, 1, 2), batchOf(f, p, 3, 4), batchOf(f, p, 5)
 	f.hold(p, a, b, c)
 	if got := drain(f); len(got) != 1 || got[0].offs[0] != 0 {
@@ -63,7 +63,7 @@ func TestFlowHoldsAtTheLimit(t *testing.T) {
 // A batch larger than the limit goes alone rather than never.
 func TestFlowOversizeBatchGoesAlone(t *testing.T) {
 	f := newFlow(2, false)
-	p := f.partition("t", 0)
+	p := f.partition("t", 0, 0)
 	f.hold(p, batchOf(f, p, 0, 1, 2, 3, 4))
 	if got := drain(f); len(got) != 1 {
 		t.Fatalf("%d batches released, want 1", len(got))
@@ -75,11 +75,11 @@ func TestFlowOversizeBatchGoesAlone(t *testing.T) {
 // to retire its batcher.
 func TestFlowForgetsRevokedPartitions(t *testing.T) {
 	f := newFlow(1, true)
-	if f.partition("t", 0) != nil {
+	if f.partition("t", 0, 0) != nil {
 		t.Fatal("a group member read a partition it was not assigned")
 	}
 	f.assign(map[string][]int32{"t": {0, 1}})
-	p0, p1 := f.partition("t", 0), f.partition("t", 1)
+	p0, p1 := f.partition("t", 0, 0), f.partition("t", 1, 0)
 	out := batchOf(f, p0, 0)
 	f.hold(p0, out, batchOf(f, p0, 1))
 	f.hold(p1, batchOf(f, p1, 0))
@@ -94,7 +94,7 @@ func TestFlowForgetsRevokedPartitions(t *testing.T) {
 	if gone := f.takeRetired(); len(gone) != 1 || gone[0] != p0 {
 		t.Errorf("retired %v, want partition 0", gone)
 	}
-	if f.partition("t", 0) != nil {
+	if f.partition("t", 0, 0) != nil {
 		t.Error("a revoked partition is still read")
 	}
 	if f.pollBudget() != 2 {
@@ -106,7 +106,7 @@ func TestFlowForgetsRevokedPartitions(t *testing.T) {
 // batches, and is not started when batches are already waiting.
 func TestFlowCancelsPoll(t *testing.T) {
 	f := newFlow(1, false)
-	p := f.partition("t", 0)
+	p := f.partition("t", 0, 0)
 	a := batchOf(f, p, 0)
 	f.hold(p, a, batchOf(f, p, 1))
 	drain(f)
@@ -122,4 +122,54 @@ func TestFlowCancelsPoll(t *testing.T) {
 	if f.startPoll(func() {}) {
 		t.Error("poll started with a batch queued")
 	}
+}
+
+// A rewind forgets every partition (acks of batches handed out before it
+// are ignored), hands out nothing until it ends, and seeks each partition
+// back to its last commit, or, for one not yet read, to the first record
+// the client gave meanwhile (the client has moved past it).
+func TestFlowRewind(t *testing.T) {
+	f := newFlow(10, true)
+	f.serialize()
+	f.assign(map[string][]int32{"t": {0, 1, 2}})
+	p0, p1 := f.partition("t", 0, 0), f.partition("t", 1, 0)
+	a := batchOf(f, p0, 10, 11)
+	f.hold(p0, a, batchOf(f, p0, 12))
+	if got := drain(f); len(got) != 1 {
+		t.Fatalf("serial: %d batches of one partition handed out at once, want 1", len(got))
+	}
+	f.ack(a, func(tp, kgo.EpochOffset) {})
+	f.committed(map[string]map[int32]kgo.EpochOffset{"t": {0: {Epoch: 3, Offset: 12}}})
+	b := drainOne(t, f)
+
+	r := f.requestRewind(func() {})
+	if f.partition("t", 0, 13) != nil {
+		t.Error("a partition is read while a rewind is pending")
+	}
+	f.read(p1, []*kgo.Record{{Offset: 40}}) // taken by the reader before the rewind began
+	f.ack(b, func(tp, kgo.EpochOffset) { t.Error("an ack from before the rewind moved a commit point") })
+	if f.handed != 0 {
+		t.Fatalf("%d batches still out", f.handed)
+	}
+	seek := f.restartRewound(r)
+	if len(seek["t"]) != 2 || seek["t"][0].Offset != 12 || seek["t"][1].Offset != 40 {
+		t.Errorf("seek %v, want partition 0 to its commit (12) and 1 to its first record read (40); 2 was never read", seek)
+	}
+	if _, ok := f.next(); ok {
+		t.Error("a batch was handed out before the rewind ended")
+	}
+	f.endRewind()
+	np := f.partition("t", 0, 12)
+	if np == nil || np == p0 || !np.commits.started || np.commits.committed.Offset != 12 {
+		t.Fatalf("partition 0 after the rewind: %+v", np)
+	}
+}
+
+func drainOne(t *testing.T, f *flow) ready {
+	t.Helper()
+	r, ok := f.next()
+	if !ok {
+		t.Fatal("nothing to hand out")
+	}
+	return r
 }

@@ -57,8 +57,10 @@ func (s *source) groupOpts() []kgo.Opt {
 // returns records of the revoked partitions; their records still in
 // flight are read again by the next owner.
 func (s *source) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
-	if c := s.attached(); c != nil {
-		s.revokedEOS(c, revoked)
+	if s.transactional.Load() {
+		if c := s.attached(); c != nil && !s.closing.Load() {
+			s.revokedEOS(c, revoked)
+		}
 		s.flow.forget(revoked)
 		return
 	}
@@ -71,7 +73,7 @@ func (s *source) revoked(ctx context.Context, cl *kgo.Client, revoked map[string
 // Without a group nothing is committed; with a transactional sink
 // attached, its transactions commit the points flow keeps.
 func (s *source) mark(p tp, at kgo.EpochOffset) {
-	if s.conf.group == "" || s.attached() != nil {
+	if s.conf.group == "" || s.transactional.Load() {
 		return
 	}
 	if cl := s.client.Load(); cl != nil {

@@ -62,7 +62,7 @@ func (f *fetched) read() int {
 // the dead-letter topic; or, for a record that can go to neither, nowhere:
 // the partition stops at it.
 func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPartition) error {
-	p := s.flow.partition(fp.Topic, fp.Partition)
+	p := s.flow.partition(fp.Topic, fp.Partition, fp.Records[0].Offset)
 	if p == nil {
 		return nil // revoked while the fetch was in flight, or stopped
 	}

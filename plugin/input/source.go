@@ -63,6 +63,10 @@ type source struct {
 	eosMu      sync.Mutex
 	committer  eos.Committer
 	unregister func()
+	closing    atomic.Bool // Close has made the last commit
+	// transactional: a sink has attached; offsets are committed by
+	// transactions only, from then on, attached or not.
+	transactional atomic.Bool
 
 	mu   sync.Mutex  // serializes Connect and Close, which start and stop these:
 	dlqW *dlq.Writer // set once, by the first Connect; used by the reader
@@ -263,6 +267,9 @@ func (s *source) Close(ctx context.Context) error {
 			s.log.Warnf("%s: committing the transaction on close: %v", Name, err)
 		}
 		cancel()
+		// Leaving the group revokes every partition; what could be
+		// committed was, just now.
+		s.closing.Store(true)
 	}
 	if s.unregister != nil {
 		s.unregister()
@@ -276,7 +283,7 @@ func (s *source) Close(ctx context.Context) error {
 		lag.stop()
 	}
 	if cl != nil {
-		if s.conf.group != "" {
+		if s.conf.group != "" && !s.transactional.Load() {
 			s.countCommit(cl.CommitMarkedOffsets(ctx))
 		}
 		cl.Close()

@@ -68,6 +68,7 @@ var rules = confrules.Set{
 		{When: `$txn && !this.idempotent_write.or(true)`, Message: `"transaction.enabled requires idempotent_write: true"`},
 		{When: `$txn && $acks != "all"`, Message: `"transaction.enabled requires acks: all (got acks: %v)".format($acks)`},
 		{When: `this.transaction.commit_source.or("") != "" && !$txn`, Message: `"transaction.commit_source requires transaction.enabled: true"`},
+		{When: `this.transaction.commit_source.or("") != "" && (this.batching.count.or(0) > 1 || this.batching.byte_size.or(0) > 0 || this.batching.period.or("") != "" || this.batching.check.or("") != "")`, Message: `"batching does not apply with transaction.commit_source: batch on the kafka_source instead (an input batch split across writes cannot commit)"`},
 		{When: `$txn && (this.dlq.acks.or("") != "" || this.dlq.max_message_bytes.or("") != "")`, Message: `"dlq.acks and dlq.max_message_bytes do not apply with transaction.enabled: dead letters are written in the transaction, with the output's settings"`},
 	},
 }

@@ -330,8 +330,15 @@ func (t *transactor) fail(err error) error {
 	return service.ErrNotConnected
 }
 
+// errAborting is CommitNow's answer while the open transaction is being
+// aborted: there is nothing to commit until the source has rewound.
+var errAborting = errors.New("the transaction is being aborted and the input rewound")
+
 // CommitNow implements eos.Committer.
 func (t *transactor) CommitNow(ctx context.Context) error {
+	if t.draining.Load() {
+		return errAborting
+	}
 	req := txnRequest{done: make(chan error, 1)}
 	select {
 	case t.requests <- req:

@@ -69,6 +69,13 @@ func (t *transactor) end(abort bool) error {
 		return t.abortAndRewind(ctx, err)
 	}
 	offsets := t.src.Offsets()
+	// A doom since the check above (a write failed, or partitions were
+	// lost) drops writes: the acks of dropped batches move commit points
+	// past records that are not in the transaction, and Offsets may
+	// have seen them. Drops follow the doom, so looking again now tells.
+	if doomed := t.doomed.Load(); doomed != nil {
+		return t.abortAndRewind(ctx, *doomed)
+	}
 	var err error
 	if len(offsets) > 0 {
 		err = t.commitOffsets(ctx, offsets)
@@ -100,10 +107,14 @@ func (t *transactor) end(abort bool) error {
 // abortAndRewind aborts the open transaction, then, with writes dropped
 // meanwhile, has the source read again from its last commit, and begins
 // the next transaction. It is called with t.mu held and releases it.
-func (t *transactor) abortAndRewind(ctx context.Context, why error) error {
+func (t *transactor) abortAndRewind(_ context.Context, why error) error {
 	t.s.log.Warnf("%s: aborting the transaction: %v; the input reads again from its last commit", Name, why)
 	t.draining.Store(true)
+	// A context of its own: the caller's may have run out, which is
+	// often why the transaction aborts.
+	ctx, cancel := context.WithTimeout(context.Background(), t.conf.timeout)
 	t.abort(ctx)
+	cancel()
 	t.s.ledger.Outcome(accounting.Nacked, int(t.delivered.Load()+t.dead.Load()))
 	t.delivered.Store(0)
 	t.dead.Store(0)
@@ -157,8 +168,9 @@ func (t *transactor) notAcked() string {
 }
 
 // rewind has the source read again from its last commit, retrying until
-// it succeeds or the transactor closes, then begins a transaction and lets
-// writes in. It reports false when the transactor closed first.
+// it succeeds or the transactor closes; before the source hands out new
+// batches, a transaction begins and writes are let in. It reports false
+// when the transactor closed first.
 func (t *transactor) rewind() bool {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -169,20 +181,21 @@ func (t *transactor) rewind() bool {
 		case <-ctx.Done():
 		}
 	}()
-	for t.src.Rewind(ctx) != nil {
+	resume := func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if err := t.cl.BeginTransaction(); err != nil {
+			_ = t.fail(err) // writes are refused, not dropped, from now on
+		}
+		t.draining.Store(false)
+	}
+	for t.src.Rewind(ctx, resume) != nil {
 		select {
 		case <-ctx.Done():
 			return false
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if err := t.cl.BeginTransaction(); err != nil {
-		_ = t.fail(err)
-		return true
-	}
-	t.draining.Store(false)
 	return true
 }
 
