@@ -43,6 +43,7 @@ staticcheck:
 lint: fmt-check vet staticcheck
 
 test: lint
+	@command -v kcat >/dev/null || { echo "make test needs kcat (librdkafka's client), the tests' independent reader: apt-get install kcat"; exit 1; }
 	$(GO) test -race -count=1 -timeout 12m ./...
 	cd bench && $(GO) test -count=1 ./...
 	@# Tests that cannot run under -race (see plugin/input/atleastonce_test.go).
