@@ -556,10 +556,16 @@ func parseTimestamp(s string, local bool) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp (e.g. 2026-01-02T15:04:05Z)", s)
 }
 
+// canonicalNaN is the NaN Java writes (Double.NaN, 0x7ff8000000000000),
+// and with it Confluent's serializers: Go's math.NaN() sets a payload bit,
+// which would make the same record's bytes differ. Its float32 conversion
+// is Java's Float.NaN, 0x7fc00000.
+var canonicalNaN = math.Float64frombits(0x7ff8000000000000)
+
 func readSpecialFloat(s string) (float64, error) {
 	switch s {
 	case "NaN":
-		return math.NaN(), nil
+		return canonicalNaN, nil
 	case "Infinity":
 		return math.Inf(1), nil
 	case "-Infinity":

@@ -71,6 +71,21 @@ func TestAvroGoldenBytes(t *testing.T) {
 	}
 }
 
+// NaN is written as Java (and so Confluent's serializers) write it:
+// 0x7ff8000000000000 for a double, 0x7fc00000 for a float, so the same
+// record has the same bytes whichever client wrote it.
+func TestAvroCanonicalNaN(t *testing.T) {
+	codec := mustAvro(t, Config{Schema: `{"type":"record","name":"N","fields":[{"name":"d","type":"double"},{"name":"f","type":"float"}]}`})
+	got, err := codec.Serialize(context.Background(), Target{}, []byte(`{"d":"NaN","f":"NaN"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 0, 0, 0xc0, 0x7f}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %s, want %s", hex.EncodeToString(got), hex.EncodeToString(want))
+	}
+}
+
 func TestAppendLongVarints(t *testing.T) {
 	for v, want := range map[int64]string{0: "00", -1: "01", 1: "02", -64: "7f", 64: "8001", 8192: "808001", -9223372036854775808: "ffffffffffffffffff01"} {
 		if got := hex.EncodeToString(appendLong(nil, v)); got != want {

@@ -55,7 +55,13 @@ func ParseConfluentHeader(data []byte) (id int, body []byte, err error) {
 	if len(data) < confluentHeaderLen {
 		return 0, nil, fmt.Errorf("%w: %d bytes, shorter than the 5-byte header", ErrWireFormat, len(data))
 	}
-	if data[0] != 0 {
+	switch data[0] {
+	case 0:
+	case 1:
+		// Confluent's newer serializers can frame a record with its
+		// schema's GUID instead of its ID (magic byte 1); docs/serde.md.
+		return 0, nil, fmt.Errorf("%w: magic byte 0x01 (the schema is named by GUID, not ID): not supported; configure the producer's serializer to write schema IDs (magic byte 0x00)", ErrWireFormat)
+	default:
 		return 0, nil, fmt.Errorf("%w: magic byte is %#02x, want 0x00", ErrWireFormat, data[0])
 	}
 	return int(binary.BigEndian.Uint32(data[1:5])), data[5:], nil
@@ -136,7 +142,8 @@ func newConfluentCodec(c Config) (Codec, error) {
 	} else if !cc.latest && !c.DecodeOnly {
 		return nil, errors.New("avro_confluent needs a schema (schema or schema_file) to serialize, unless use_latest is set")
 	}
-	if cc.subject == "" && cc.strategy != StrategyTopicName && cc.localName == "" {
+	if cc.subject == "" && cc.strategy != StrategyTopicName && cc.localName == "" && !c.DecodeOnly {
+		// Decoding goes by the schema ID in each record: no subject.
 		return nil, fmt.Errorf("subject_strategy %s needs a local record schema to take the record name from", cc.strategy)
 	}
 

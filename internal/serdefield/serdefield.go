@@ -7,6 +7,7 @@
 package serdefield
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,11 +59,15 @@ func Rules(field string, mode Mode) confrules.Set {
 		Lets: []string{
 			`let t = this.type.or("")`,
 			`let has_schema = this.schema.or("") != "" || this.schema_file.or("") != ""`,
+			// url is a string or a list; a value of another type is the
+			// registry block's own lint error.
+			`let url = this.schema_registry.url.or([])`,
+			`let no_registry = ($url.type() == "array" && $url.length() == 0) || ($url.type() == "string" && $url.trim() == "")`,
 		},
 		Rules: []confrules.Rule{
 			{When: `this.schema.or("") != "" && this.schema_file.or("") != ""`, Message: msg("fields schema and schema_file are mutually exclusive")},
 			{When: `$t == "avro" && !$has_schema`, Message: msg("type avro needs schema or schema_file")},
-			{When: `$t == "avro_confluent" && this.schema_registry.url.or([]).length() == 0`, Message: msg("type avro_confluent needs schema_registry.url")},
+			{When: `$t == "avro_confluent" && $no_registry`, Message: msg("type avro_confluent needs schema_registry.url")},
 			{When: `$t != "avro" && this.reader_schema.or("") != ""`, Message: msg("reader_schema applies to type avro only (avro_confluent reads with schema)")},
 		},
 	}
@@ -71,14 +76,25 @@ func Rules(field string, mode Mode) confrules.Set {
 			When:    `$t == "avro_confluent" && !$has_schema && !this.use_latest.or(false)`,
 			Message: msg("type avro_confluent needs schema or schema_file to serialize, or use_latest: true"),
 		})
+	} else {
+		for _, f := range encoderOnly {
+			set.Rules = append(set.Rules, confrules.Rule{
+				When:    fmt.Sprintf("this.%s.or(null) != null", f),
+				Message: msg(f + " applies to encoding only: a decoder reads the writer's schema by the ID in each record"),
+			})
+		}
 	}
 	return set
 }
 
-// Fields returns the stanza's fields, for components that take the stanza
-// at their top level (the serialize and deserialize processors).
-func Fields(defType string) []*service.ConfigField {
-	return []*service.ConfigField{
+// Fields returns the stanza's fields for mode, for components that take
+// the stanza at their top level (the serialize and deserialize
+// processors). A decoder takes only what decoding uses: the subject, its
+// strategy, registration and use_latest concern encoding (a decoder
+// reads the writer's schema by the ID in each record), so they are not
+// fields of a decoding stanza, and lint names them as such.
+func Fields(defType string, mode Mode) []*service.ConfigField {
+	fields := []*service.ConfigField{
 		service.NewStringField(FieldType).
 			Description("The codec: `bytes` (as is), `string` (UTF-8 text), `json` (one JSON document, checked), `avro` (binary Avro with a known schema, no header), `avro_confluent` (Confluent wire format: a zero byte, the 4-byte schema ID, then binary Avro), or a type registered from Go with `serde.Register`.").
 			Default(defType).
@@ -95,6 +111,29 @@ func Fields(defType string) []*service.ConfigField {
 			Description("For `avro` only: the schema decoded records are resolved to, when data was written with an older or newer `schema`.").
 			Default("").
 			Advanced(),
+		service.NewBoolField(FieldTaggedUnions).
+			Description("Read and write Avro unions in JSON as `{\"<type>\": value}` (Avro's JSON encoding) rather than as the bare value.").
+			Default(false).
+			Advanced(),
+		service.NewBoolField(FieldIgnoreExtraFields).
+			Description("Drop JSON fields that the Avro record does not have, instead of failing the record.").
+			Default(false).
+			Advanced(),
+		RegistryField(),
+		service.NewAnyMapField(FieldOptions).
+			Description("Settings for a codec registered from Go; the built-in codecs take none.").
+			Optional().
+			Advanced(),
+	}
+	if mode == Encode {
+		fields = append(fields, encoderFields()...)
+	}
+	return fields
+}
+
+// encoderFields are the fields only encoding uses.
+func encoderFields() []*service.ConfigField {
+	return []*service.ConfigField{
 		service.NewStringField(FieldSubject).
 			Description("For `avro_confluent`: the registry subject, overriding `subject_strategy`.").
 			Default(""),
@@ -115,38 +154,34 @@ func Fields(defType string) []*service.ConfigField {
 			Description("With `use_latest`, how often to look for a newer latest version.").
 			Default("5m").
 			Advanced(),
-		service.NewBoolField(FieldTaggedUnions).
-			Description("Read and write Avro unions in JSON as `{\"<type>\": value}` (Avro's JSON encoding) rather than as the bare value.").
-			Default(false).
-			Advanced(),
-		service.NewBoolField(FieldIgnoreExtraFields).
-			Description("Drop JSON fields that the Avro record does not have, instead of failing the record.").
-			Default(false).
-			Advanced(),
-		RegistryField(),
-		service.NewAnyMapField(FieldOptions).
-			Description("Settings for a codec registered from Go; the built-in codecs take none.").
-			Optional().
-			Advanced(),
 	}
 }
+
+// encoderOnly are the encoder fields, which a decoding stanza refuses.
+var encoderOnly = []string{FieldSubject, FieldSubjectStrategy, FieldAutoRegister, FieldUseLatest, FieldLatestRefresh}
 
 // Spec returns the stanza as the object field `name`, defaulting to the
 // codec defType, with its rules for mode.
 func Spec(name, defType, description string, mode Mode) *service.ConfigField {
-	return service.NewObjectField(name, Fields(defType)...).
+	return service.NewObjectField(name, Fields(defType, mode)...).
 		Description(description).
 		LintRule(Rules(name, mode).Lint())
 }
 
-// RegistryField is the shared `schema_registry` block.
+// RegistryField is the shared `schema_registry` block. Its `url` takes
+// the forms Redpanda Connect's schema_registry_* components take: a
+// string, a comma-separated string, or a list of either.
 func RegistryField() *service.ConfigField {
 	return service.NewObjectField(FieldRegistry,
-		service.NewStringListField("url").
-			Description("Schema registry URLs; an item may hold several, comma-separated.").
+		service.NewAnyField("url").
+			Description("The schema registry's URL: a string, a comma-separated string, or a list of them (several URLs are tried in turn).").
 			Default([]any{}).
-			Example([]string{"http://localhost:8081"}),
+			Example("http://localhost:8081").
+			Example([]string{"http://registry-1:8081", "http://registry-2:8081"}),
 		service.NewObjectField("basic_auth",
+			service.NewBoolField("enabled").
+				Description("Send HTTP basic authentication. By default it is sent when `username` is set.").
+				Optional(),
 			service.NewStringField("username").Default(""),
 			service.NewStringField("password").Default("").Secret(),
 		).Description("HTTP basic authentication.").Advanced(),
@@ -160,7 +195,42 @@ func RegistryField() *service.ConfigField {
 			Description("How long one registry request may take.").
 			Default("10s").
 			Advanced(),
-	).Description("The Confluent-compatible schema registry, for `avro_confluent`.")
+	).
+		Description("The Confluent-compatible schema registry, for `avro_confluent`.").
+		LintRule(confrules.Set{Rules: []confrules.Rule{
+			{When: `!["string", "array", "null"].contains(this.url.type())`, Message: `"url: want a string or a list of strings, got %s".format(this.url.type())`},
+			{When: `this.url.type() == "array" && this.url.any(u -> u.type() != "string")`, Message: `"url: every item of the list must be a string"`},
+			{When: `this.basic_auth.enabled.or(false) && this.basic_auth.username.or("") == ""`, Message: `"basic_auth.enabled needs basic_auth.username"`},
+		}}.Lint())
+}
+
+// registryURLs reads `url` in any of its forms.
+func registryURLs(v any) ([]string, error) {
+	var items []string
+	switch t := v.(type) {
+	case nil:
+	case string:
+		items = []string{t}
+	case []any:
+		for i, e := range t {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("item %d is %T, not a string", i, e)
+			}
+			items = append(items, s)
+		}
+	default:
+		return nil, fmt.Errorf("want a string or a list of strings, got %T", v)
+	}
+	var urls []string
+	for _, item := range items {
+		for _, part := range strings.Split(item, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				urls = append(urls, part)
+			}
+		}
+	}
+	return urls, nil
 }
 
 // Named is a codec with the type name it was configured with, which
@@ -193,7 +263,7 @@ func ParseAt(conf *service.ParsedConfig, mode Mode) (Named, error) {
 }
 
 func build(conf *service.ParsedConfig, mode Mode) (Named, error) {
-	c, err := config(conf)
+	c, err := config(conf, mode)
 	if err != nil {
 		return Named{}, err
 	}
@@ -205,7 +275,7 @@ func build(conf *service.ParsedConfig, mode Mode) (Named, error) {
 	return Named{Codec: codec, Type: c.Type}, nil
 }
 
-func config(conf *service.ParsedConfig) (serde.Config, error) {
+func config(conf *service.ParsedConfig, mode Mode) (serde.Config, error) {
 	var c serde.Config
 	var err error
 	str := func(field string, dst *string) {
@@ -226,17 +296,21 @@ func config(conf *service.ParsedConfig) (serde.Config, error) {
 	str(FieldSchema, &c.Schema)
 	str(FieldSchemaFile, &c.SchemaFile)
 	str(FieldReaderSchema, &c.ReaderSchema)
-	str(FieldSubject, &c.Subject)
-	str(FieldSubjectStrategy, &c.SubjectStrategy)
-	boolean(FieldAutoRegister, &c.AutoRegister)
-	boolean(FieldUseLatest, &c.UseLatest)
 	boolean(FieldTaggedUnions, &c.JSON.TaggedUnions)
 	boolean(FieldIgnoreExtraFields, &c.JSON.IgnoreExtraFields)
+	if mode == Encode {
+		str(FieldSubject, &c.Subject)
+		str(FieldSubjectStrategy, &c.SubjectStrategy)
+		boolean(FieldAutoRegister, &c.AutoRegister)
+		boolean(FieldUseLatest, &c.UseLatest)
+		if err == nil {
+			if c.LatestRefresh, err = conf.FieldDuration(FieldLatestRefresh); err != nil {
+				err = fmt.Errorf("%s: %w", FieldLatestRefresh, err)
+			}
+		}
+	}
 	if err != nil {
 		return c, err
-	}
-	if c.LatestRefresh, err = conf.FieldDuration(FieldLatestRefresh); err != nil {
-		return c, fmt.Errorf("%s: %w", FieldLatestRefresh, err)
 	}
 	if c.Registry, err = parseRegistry(conf.Namespace(FieldRegistry)); err != nil {
 		return c, fmt.Errorf("%s.%w", FieldRegistry, err)
@@ -258,22 +332,30 @@ func config(conf *service.ParsedConfig) (serde.Config, error) {
 
 func parseRegistry(conf *service.ParsedConfig) (serde.RegistryConfig, error) {
 	var r serde.RegistryConfig
-	urls, err := conf.FieldStringList("url")
+	v, err := conf.FieldAny("url")
 	if err != nil {
 		return r, fmt.Errorf("url: %w", err)
 	}
-	for _, u := range urls {
-		for _, part := range strings.Split(u, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				r.URLs = append(r.URLs, part)
-			}
-		}
+	if r.URLs, err = registryURLs(v); err != nil {
+		return r, fmt.Errorf("url: %w", err)
 	}
 	if r.Username, err = conf.FieldString("basic_auth", "username"); err != nil {
 		return r, fmt.Errorf("basic_auth.username: %w", err)
 	}
 	if r.Password, err = conf.FieldString("basic_auth", "password"); err != nil {
 		return r, fmt.Errorf("basic_auth.password: %w", err)
+	}
+	if conf.Contains("basic_auth", "enabled") {
+		on, err := conf.FieldBool("basic_auth", "enabled")
+		if err != nil {
+			return r, fmt.Errorf("basic_auth.enabled: %w", err)
+		}
+		switch {
+		case on && r.Username == "":
+			return r, errors.New("basic_auth.enabled needs basic_auth.username")
+		case !on:
+			r.Username, r.Password = "", ""
+		}
 	}
 	if r.Token, err = conf.FieldString("token"); err != nil {
 		return r, fmt.Errorf("token: %w", err)

@@ -117,6 +117,13 @@ func TestRulesAgreeInLintAndConstructor(t *testing.T) {
 		{"source decoder confluent without schema", input, source + "  topics: [ t ]\n  value_deserializer:\n    type: avro_confluent\n    schema_registry: { url: [ http://localhost:8081 ] }\n", ""},
 		{"source avro without schema", input, source + "  topics: [ t ]\n  value_deserializer: { type: avro }\n", "value_deserializer: type avro needs schema or schema_file"},
 
+		{"source decoder with use_latest", input, source + "  topics: [ t ]\n  value_deserializer:\n    type: avro_confluent\n    use_latest: true\n    schema_registry: { url: http://localhost:8081 }\n", "value_deserializer: use_latest applies to encoding only"},
+		{"deserialize with subject_strategy", processor, "deserialize:\n  type: avro_confluent\n  subject_strategy: record_name\n  schema_registry: { url: http://localhost:8081 }\n", "subject_strategy applies to encoding only"},
+		{"registry url as a string", processor, "serialize:\n  type: avro_confluent\n  schema: '\"long\"'\n  schema_registry: { url: http://localhost:8081 }\n", ""},
+		{"registry url comma-separated", processor, "serialize:\n  type: avro_confluent\n  schema: '\"long\"'\n  schema_registry: { url: 'http://r1:8081,http://r2:8081' }\n", ""},
+		{"registry basic_auth enabled", processor, "deserialize:\n  type: avro_confluent\n  schema_registry:\n    url: http://localhost:8081\n    basic_auth: { enabled: true, username: u, password: p }\n", ""},
+		{"registry basic_auth enabled without username", processor, "deserialize:\n  type: avro_confluent\n  schema_registry:\n    url: http://localhost:8081\n    basic_auth: { enabled: true }\n", "basic_auth.enabled needs basic_auth.username"},
+		{"registry url not a string", processor, "deserialize:\n  type: avro_confluent\n  schema_registry: { url: 8081 }\n", "url: want a string or a list of strings"},
 		{"serialize confluent without schema", processor, "serialize:\n  type: avro_confluent\n  schema_registry: { url: [ http://localhost:8081 ] }\n", "type avro_confluent needs schema or schema_file to serialize"},
 		{"deserialize confluent without schema", processor, "deserialize:\n  type: avro_confluent\n  schema_registry: { url: [ http://localhost:8081 ] }\n", ""},
 		{"deserialize avro without schema", processor, "deserialize:\n  type: avro\n", "type avro needs schema or schema_file"},

@@ -32,7 +32,7 @@ func spec(verb, summary, example string) *service.ConfigSpec {
 The processor takes the same serializer stanza as `+"`kafka_sink`"+`'s `+"`key_serializer`"+` and `+"`value_serializer`"+` and `+"`kafka_source`"+`'s deserializers, at its top level. `+"`topic`"+` and `+"`part`"+` matter to schema registry subjects (`+"`<topic>-value`"+`, `+"`<topic>-key`"+`).
 
 A message that fails to `+verb+` keeps its content and is flagged with the error (standard Benthos error handling: route it with `+"`switch`"+` on `+"`errored()`"+`, drop it with `+"`reject_errored`"+`, or inspect `+"`error()`"+`); the other messages of the batch go on.`).
-		Fields(serdefield.Fields("json")...).
+		Fields(serdefield.Fields("json", modes[verb])...).
 		Fields(
 			service.NewInterpolatedStringField(fieldTopic).
 				Description("The topic the payload belongs to, for subject naming.").

@@ -220,3 +220,53 @@ deserialize:
 		t.Errorf("deserialize: %q %q", back, berrs)
 	}
 }
+
+// Redpanda Connect's spellings of the registry settings run: url as a
+// string, as a comma-separated string, and basic_auth with enabled.
+func TestRedpandaConnectRegistrySpellings(t *testing.T) {
+	reg := srfake.New(srfake.WithAuth("Basic dXNlcjpwYXNz")) // user:pass
+	defer reg.Close()
+	for name, url := range map[string]string{
+		"string":                 reg.URL(),
+		"comma-separated string": reg.URL() + "," + reg.URL(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			enc, errs := runProcessors(t, fmt.Sprintf(`
+serialize:
+  type: avro_confluent
+  topic: orders
+  schema: '{"type":"record","name":"O","fields":[{"name":"id","type":"long"}]}'
+  schema_registry:
+    url: %q
+    basic_auth: { enabled: true, username: user, password: pass }
+`, url), [][]byte{[]byte(`{"id":7}`)})
+			if len(enc) != 1 || errs[0] != "" {
+				t.Fatalf("serialize: %q %q", enc, errs)
+			}
+			out, errs := runProcessors(t, fmt.Sprintf(`
+deserialize:
+  type: avro_confluent
+  topic: orders
+  schema_registry:
+    url: %q
+    basic_auth: { enabled: true, username: user, password: pass }
+`, url), [][]byte{[]byte(enc[0])})
+			if len(out) != 1 || out[0] != `{"id":7}` || errs[0] != "" {
+				t.Fatalf("round trip gave %q, errors %q", out, errs)
+			}
+		})
+	}
+	// enabled: false sends no credentials, whatever username says.
+	_, errs := runProcessors(t, fmt.Sprintf(`
+serialize:
+  type: avro_confluent
+  topic: orders
+  schema: '"long"'
+  schema_registry:
+    url: %q
+    basic_auth: { enabled: false, username: user, password: pass }
+`, reg.URL()), [][]byte{[]byte(`1`)})
+	if len(errs) != 1 || !strings.Contains(errs[0], "Authorization") {
+		t.Fatalf("basic_auth.enabled: false still authenticated: %q", errs)
+	}
+}
