@@ -7,9 +7,8 @@
 package dlq
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -49,7 +48,7 @@ type Failure struct {
 	Reason    failure.Reason
 	ClassName string // what failed: the codec or component, e.g. "serde.avro_confluent"
 	Err       error
-	Connector string // the component's label
+	Connector string // ConnectorName of the component
 }
 
 // Headers returns the error context headers for f.
@@ -64,15 +63,10 @@ func Headers(f Failure) []kgo.RecordHeader {
 		h = append(h, kgo.RecordHeader{Key: HeaderOffset, Value: []byte(strconv.FormatInt(f.Offset, 10))})
 	}
 	msg := ""
-	class := ""
 	if f.Err != nil {
 		msg = f.Err.Error()
-		root := f.Err
-		for u := errors.Unwrap(root); u != nil; u = errors.Unwrap(root) {
-			root = u
-		}
-		class = fmt.Sprintf("%T", root)
 	}
+	class := ExceptionClass(f.Reason)
 	return append(h,
 		kgo.RecordHeader{Key: HeaderStage, Value: []byte(f.Stage)},
 		kgo.RecordHeader{Key: HeaderClassName, Value: []byte(f.ClassName)},
@@ -81,6 +75,51 @@ func Headers(f Failure) []kgo.RecordHeader {
 		kgo.RecordHeader{Key: HeaderConnectorName, Value: []byte(f.Connector)},
 		kgo.RecordHeader{Key: HeaderReason, Value: []byte(f.Reason)},
 	)
+}
+
+// ConnectorName is what `__connect.errors.connector.name` holds for a
+// component: its label, or, without one, its path in the config (for
+// example root.output).
+func ConnectorName(label string, path []string) string {
+	if label != "" {
+		return label
+	}
+	return strings.Join(path, ".")
+}
+
+// The exception class names of the `__connect.errors.exception.class.name`
+// header: the Java exception Kafka or Kafka Connect raises for the same
+// kind of failure, so tools that sort a DLQ by it do the same for Ferry's.
+const (
+	ClassSerialization  = "org.apache.kafka.common.errors.SerializationException"
+	ClassRecordTooLarge = "org.apache.kafka.common.errors.RecordTooLargeException"
+	ClassInvalidTopic   = "org.apache.kafka.common.errors.InvalidTopicException"
+	ClassInvalidRecord  = "org.apache.kafka.common.errors.InvalidRecordException"
+	ClassCorruptRecord  = "org.apache.kafka.common.errors.CorruptRecordException"
+	ClassData           = "org.apache.kafka.connect.errors.DataException"
+	ClassKafka          = "org.apache.kafka.common.KafkaException"
+)
+
+// ExceptionClass is the stable class name for a failure's reason.
+func ExceptionClass(reason failure.Reason) string {
+	switch reason {
+	case failure.KeySerializer, failure.ValueSerializer:
+		return ClassSerialization
+	case failure.KeyField, failure.Interpolation, failure.InvalidPartition, failure.InvalidTimestamp:
+		return ClassData
+	case failure.InvalidTopic, "invalid_topic_exception":
+		return ClassInvalidTopic
+	case "message_too_large", "record_list_too_large":
+		return ClassRecordTooLarge
+	case "invalid_record":
+		return ClassInvalidRecord
+	case "corrupt_message":
+		return ClassCorruptRecord
+	}
+	if strings.HasPrefix(string(reason), "serde.") { // a codec that did not decode
+		return ClassSerialization
+	}
+	return ClassKafka
 }
 
 // Letter builds the dead letter for an original record: the same key,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/failure"
+	"github.com/ferry-connect/ferry/internal/kafkameta"
 	"github.com/ferry-connect/ferry/internal/serdefield"
 	"github.com/ferry-connect/ferry/serde"
 )
@@ -18,7 +19,7 @@ import (
 type decoder struct {
 	key, value serdefield.Named
 	keyJSON    bool   // the key codec decodes to JSON
-	connector  string // the component's label, for dead letters
+	connector  string // the DLQ's connector name header
 }
 
 // metaCache holds metadata values boxed once and shared by the messages
@@ -49,9 +50,15 @@ func (m *metaCache) boxed(r *kgo.Record) *metaCache {
 // the message holds the raw bytes, and the failure what a dead letter
 // needs. hw is the partition's high watermark when it was fetched.
 func (d *decoder) decode(ctx context.Context, p *partition, hw int64, r *kgo.Record) (*service.Message, *dlq.Failure) {
-	value, verr := d.value.Deserialize(ctx, serde.Target{Topic: r.Topic}, r.Value)
-	if verr != nil {
-		value = r.Value
+	// A null value is a tombstone: it passes through untouched, as
+	// Confluent's deserializers return null for it (kafka_tombstone_message
+	// says which it is).
+	var value []byte
+	var verr error
+	if r.Value != nil {
+		if value, verr = d.value.Deserialize(ctx, serde.Target{Topic: r.Topic}, r.Value); verr != nil {
+			value = r.Value
+		}
 	}
 	msg := service.NewMessage(value)
 	var kerr error
@@ -68,16 +75,16 @@ func (d *decoder) decode(ctx context.Context, p *partition, hw int64, r *kgo.Rec
 				key = []byte(str)
 			}
 		}
-		msg.MetaSetMut("kafka_key", string(key))
+		msg.MetaSetMut(kafkameta.Key, string(key))
 	}
 	bm := p.meta.boxed(r)
-	msg.MetaSetMut("kafka_topic", bm.topic)
-	msg.MetaSetMut("kafka_partition", bm.part)
-	msg.MetaSetMut("kafka_offset", int(r.Offset))
-	msg.MetaSetMut("kafka_timestamp_ms", bm.ms)
-	msg.MetaSetMut("kafka_timestamp_unix", bm.unix)
-	msg.MetaSetMut("kafka_tombstone_message", r.Value == nil)
-	msg.MetaSetMut("kafka_lag", max(hw-r.Offset-1, 0))
+	msg.MetaSetMut(kafkameta.Topic, bm.topic)
+	msg.MetaSetMut(kafkameta.Partition, bm.part)
+	msg.MetaSetMut(kafkameta.Offset, int(r.Offset))
+	msg.MetaSetMut(kafkameta.TimestampMs, bm.ms)
+	msg.MetaSetMut(kafkameta.TimestampUnix, bm.unix)
+	msg.MetaSetMut(kafkameta.Tombstone, r.Value == nil)
+	msg.MetaSetMut(kafkameta.Lag, max(hw-r.Offset-1, 0))
 	for _, h := range r.Headers {
 		msg.MetaSetMut(h.Key, string(h.Value))
 	}

@@ -95,6 +95,7 @@ kafka_source:
 		}
 		if !bad[string(r.Value)] || h["origin"] != "test" || h[dlq.HeaderTopic] != "in" || h[dlq.HeaderStage] != "DESERIALIZE" ||
 			h[dlq.HeaderPartition] == "" || h[dlq.HeaderOffset] == "" || h[dlq.HeaderClassName] != "serde.json" ||
+			h[dlq.HeaderExceptionClass] != dlq.ClassSerialization || h[dlq.HeaderConnectorName] != "input" || h[dlq.HeaderReason] != "serde.json" ||
 			!strings.Contains(h[dlq.HeaderExceptionMsg], "not a valid JSON") || !strings.HasPrefix(string(r.Key), "k") {
 			t.Fatalf("DLQ record %q key %q headers %v", r.Value, r.Key, h)
 		}

@@ -86,7 +86,7 @@ func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, err
 		dec: decoder{
 			key: c.keyCodec, value: c.valueCodec,
 			keyJSON:   serde.TakesJSON(c.keyCodec.Codec),
-			connector: mgr.Label(),
+			connector: dlq.ConnectorName(mgr.Label(), mgr.Path()),
 		},
 		flow:  newFlow(c.checkpointLimit, c.group != ""),
 		batch: newBatcher(c.batching, mgr, c.checkpointLimit),

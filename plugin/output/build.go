@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ferry-connect/ferry/internal/failure"
+	"github.com/ferry-connect/ferry/internal/kafkameta"
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/serde"
 )
@@ -142,6 +143,13 @@ func (s *sink) build(ctx context.Context, batch service.MessageBatch) []record {
 			r.rec.Timestamp = now
 		}
 
+		if kafkameta.IsTombstone(msg) {
+			// A tombstone (kafka_tombstone_message) is written with a
+			// null value, whatever the serializer: a delete on a
+			// compacted topic stays a delete.
+			r.ready = true
+			continue
+		}
 		raw, err := msg.AsBytes()
 		if err == nil {
 			r.rec.Value, err = c.valueCodec.Serialize(ctx, serde.Target{Topic: topic}, raw)

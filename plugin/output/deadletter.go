@@ -52,7 +52,7 @@ func (s *sink) deadLetter(ctx context.Context, w *dlq.Writer, batch service.Mess
 		letters = append(letters, dlq.Letter(topic, &orig, dlq.Failure{
 			Topic: r.rec.Topic, Partition: -1, Offset: -1,
 			Stage: r.class.Stage, Reason: r.class.Reason, ClassName: s.className(r.class.Reason),
-			Err: r.err, Connector: s.label,
+			Err: r.err, Connector: s.connector,
 		}, d.headers))
 		kept = append(kept, i)
 	}

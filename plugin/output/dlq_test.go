@@ -127,16 +127,16 @@ logger:
 			t.Fatalf("dead letter value is not the raw JSON message: %q", r.Value)
 		}
 		h := headerMap(r)
-		if string(r.Key) != fmt.Sprint(v.ID) || h[dlq.HeaderTopic] != "orders" {
+		if string(r.Key) != fmt.Sprint(v.ID) || h[dlq.HeaderTopic] != "orders" || h[dlq.HeaderConnectorName] != "output" {
 			t.Fatalf("dead letter %d key %q headers %v", v.ID, r.Key, h)
 		}
 		switch {
 		case isBadSerialize(v.ID):
-			if h[dlq.HeaderStage] != "SERIALIZE" || h[dlq.HeaderClassName] != "serde.avro" || !strings.Contains(h[dlq.HeaderExceptionMsg], "at .qty: expected int, got a string") || h[dlq.HeaderReason] != "value_serializer" {
+			if h[dlq.HeaderStage] != "SERIALIZE" || h[dlq.HeaderClassName] != "serde.avro" || h[dlq.HeaderExceptionClass] != dlq.ClassSerialization || !strings.Contains(h[dlq.HeaderExceptionMsg], "at .qty: expected int, got a string") || h[dlq.HeaderReason] != "value_serializer" {
 				t.Fatalf("serialization dead letter %d headers %v", v.ID, h)
 			}
 		case isTooLarge(v.ID):
-			if h[dlq.HeaderStage] != "PRODUCE" || !strings.Contains(h[dlq.HeaderExceptionMsg], "MESSAGE_TOO_LARGE") || h[dlq.HeaderReason] != "message_too_large" {
+			if h[dlq.HeaderStage] != "PRODUCE" || !strings.Contains(h[dlq.HeaderExceptionMsg], "MESSAGE_TOO_LARGE") || h[dlq.HeaderExceptionClass] != dlq.ClassRecordTooLarge || h[dlq.HeaderReason] != "message_too_large" {
 				t.Fatalf("too-large dead letter %d headers %v", v.ID, h)
 			}
 		default:

@@ -35,10 +35,11 @@ func init() {
 // in the file named for it: build (build.go), produce (produce.go),
 // deadLetter (deadletter.go) and finish (outcome.go).
 type sink struct {
-	conf   *sinkConfig
-	log    *service.Logger
-	label  string
-	ledger *accounting.Ledger
+	conf      *sinkConfig
+	log       *service.Logger
+	label     string
+	connector string // the DLQ's connector name header
+	ledger    *accounting.Ledger
 
 	keyJSON        bool  // key_field values go to the key codec as JSON
 	staticTopicErr error // a static topic's name checked once
@@ -67,12 +68,13 @@ func newSink(conf *service.ParsedConfig, mgr *service.Resources) (*sink, error) 
 		return nil, err
 	}
 	s := &sink{
-		conf:    c,
-		log:     mgr.Logger(),
-		label:   mgr.Label(),
-		ledger:  accounting.NewLedger(Name, mgr.Metrics()),
-		keyJSON: c.keyPath != nil && serde.TakesJSON(c.keyCodec.Codec),
-		txns:    mgr.Metrics().NewCounter(Name+"_transactions", "outcome"),
+		conf:      c,
+		log:       mgr.Logger(),
+		label:     mgr.Label(),
+		connector: dlq.ConnectorName(mgr.Label(), mgr.Path()),
+		ledger:    accounting.NewLedger(Name, mgr.Metrics()),
+		keyJSON:   c.keyPath != nil && serde.TakesJSON(c.keyCodec.Codec),
+		txns:      mgr.Metrics().NewCounter(Name+"_transactions", "outcome"),
 	}
 	if t, ok := c.topic.Static(); ok {
 		s.staticTopicErr = kafkaconn.ValidTopic(t)

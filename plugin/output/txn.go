@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-connect/ferry/internal/accounting"
 	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/eos"
+	"github.com/ferry-connect/ferry/internal/kafkameta"
 )
 
 // transactor writes the sink's batches in Kafka transactions, on a
@@ -249,9 +250,9 @@ type eosTP struct {
 func inputPositions(batch service.MessageBatch) (map[eosTP]int64, error) {
 	out := map[eosTP]int64{}
 	for i, m := range batch {
-		topic, tok := m.MetaGetMut("kafka_topic")
-		part, pok := m.MetaGetMut("kafka_partition")
-		off, ook := m.MetaGetMut("kafka_offset")
+		topic, tok := m.MetaGetMut(kafkameta.Topic)
+		part, pok := m.MetaGetMut(kafkameta.Partition)
+		off, ook := m.MetaGetMut(kafkameta.Offset)
 		ts, _ := topic.(string)
 		p, _ := part.(int)
 		o, _ := off.(int)

@@ -11,6 +11,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
 	"github.com/ferry-connect/ferry/internal/interp"
+	"github.com/ferry-connect/ferry/internal/kafkameta"
 	"github.com/ferry-connect/ferry/internal/serdefield"
 	"github.com/ferry-connect/ferry/serde"
 )
@@ -122,6 +123,9 @@ func newProc(conf *service.ParsedConfig, verb string) (*proc, error) {
 func (p *proc) ProcessBatch(ctx context.Context, batch service.MessageBatch) ([]service.MessageBatch, error) {
 	topics := p.topic.Over(batch)
 	for i, msg := range batch {
+		if kafkameta.IsTombstone(msg) {
+			continue // a null value stays null, both ways
+		}
 		topic, err := topics.String(i)
 		if err != nil {
 			msg.SetError(fmt.Errorf("field %s: %w", fieldTopic, err))
