@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ferry-connect/ferry/internal/failure"
-	"github.com/ferry-connect/ferry/internal/kafkameta"
 	"github.com/ferry-connect/ferry/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/internal/kafkameta"
 	"github.com/ferry-connect/ferry/serde"
 )
 
