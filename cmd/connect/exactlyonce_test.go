@@ -153,7 +153,8 @@ func committedAll(adm *kadm.Client, group string) bool {
 	total, parts := int64(0), 0
 	for _, ps := range l.Lag {
 		for _, pl := range ps {
-			if pl.Err != nil || pl.Commit.At < 0 {
+			empty := pl.End.Offset == pl.Start.Offset // nothing to commit
+			if pl.Err != nil || pl.Commit.At < 0 && !empty {
 				return false
 			}
 			total += pl.Lag
@@ -165,6 +166,10 @@ func committedAll(adm *kadm.Client, group string) bool {
 
 func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
+	if os.Getenv("WAIT_LOG") != "" {
+		start := time.Now()
+		defer func() { t.Logf("waited %v for %s", time.Since(start).Round(time.Millisecond), what) }()
+	}
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {

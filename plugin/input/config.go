@@ -231,6 +231,16 @@ func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) 
 		return opts, nil
 	}
 	opts = append(opts, kgo.ConsumerGroup(c.group), kgo.AutoCommitMarks(), kgo.AutoCommitInterval(c.commitPeriod))
+	protocol, err := conf.FieldString(fieldGroupProtocol)
+	if err != nil {
+		return nil, err
+	}
+	if protocol == protocolConsumer {
+		// KIP-848: the broker assigns (with kgo's default
+		// cooperative-sticky balancer named, the broker's "uniform"
+		// assignor).
+		opts = append(opts, kgo.ServerSideBalancer())
+	}
 	if c.instanceID, err = conf.FieldString(fieldInstanceID); err != nil {
 		return nil, err
 	}

@@ -123,6 +123,13 @@ func (f *flow) forget(gone map[string][]int32) {
 	f.queue = kept
 }
 
+// assigned is how many partitions are being read.
+func (f *flow) assigned() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.parts)
+}
+
 // takeRetired returns the partitions forgotten since the last call.
 func (f *flow) takeRetired() []*partition {
 	f.mu.Lock()
@@ -313,4 +320,65 @@ func (f *flow) endPoll() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.cancelPoll = nil
+}
+
+// quiesce stops handing over batches of partitions about to be revoked,
+// and drops those queued but not yet handed over.
+func (f *flow) quiesce(parts map[string][]int32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for t, ps := range parts {
+		for _, part := range ps {
+			if p := f.parts[tp{t, part}]; p != nil {
+				p.commits.quiesced = true
+			}
+		}
+	}
+	kept := f.queue[:0]
+	for _, r := range f.queue {
+		if r.p.commits.quiesced {
+			r.p.out -= len(r.offs)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	f.queue = kept
+}
+
+// awaitIdle waits until no batch of these partitions is in the pipeline.
+func (f *flow) awaitIdle(ctx context.Context, parts map[string][]int32) error {
+	return f.await(ctx, func() bool {
+		for t, ps := range parts {
+			for _, part := range ps {
+				if p := f.parts[tp{t, part}]; p != nil && p.out > 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// awaitHandedBack waits until every batch handed to the pipeline is back.
+func (f *flow) awaitHandedBack(ctx context.Context) error {
+	return f.await(ctx, func() bool { return f.handed == 0 })
+}
+
+// await waits, under the lock, until cond holds or ctx ends.
+func (f *flow) await(ctx context.Context, cond func() bool) error {
+	stop := context.AfterFunc(ctx, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.changed.Broadcast()
+	})
+	defer stop()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for !cond() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f.changed.Wait()
+	}
+	return nil
 }

@@ -10,14 +10,16 @@ import (
 
 // groupMetrics are the metrics of a member of a consumer group.
 type groupMetrics struct {
-	commits *service.MetricCounter // kafka_source_commits{outcome}
-	lag     *service.MetricGauge   // kafka_source_lag{topic,partition}
+	commits    *service.MetricCounter // kafka_source_commits{outcome}
+	lag        *service.MetricGauge   // kafka_source_lag{topic,partition}
+	partitions *service.MetricGauge   // kafka_source_partitions: assigned to this member
 }
 
 func newGroupMetrics(m *service.Metrics) groupMetrics {
 	return groupMetrics{
-		commits: m.NewCounter(Name+"_commits", "outcome"),
-		lag:     m.NewGauge(Name+"_lag", "topic", "partition"),
+		commits:    m.NewCounter(Name+"_commits", "outcome"),
+		lag:        m.NewGauge(Name+"_lag", "topic", "partition"),
+		partitions: m.NewGauge(Name + "_partitions"),
 	}
 }
 
@@ -31,6 +33,7 @@ func (s *source) groupOpts() []kgo.Opt {
 	return []kgo.Opt{
 		kgo.OnPartitionsAssigned(func(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
 			s.flow.assign(assigned)
+			s.group.partitions.Set(int64(s.flow.assigned()))
 			// A partition this member stopped (on_deserialize_error:
 			// fail) and lost, assigned to it again, starts afresh from
 			// the committed offset: the client must not keep it paused.
@@ -45,6 +48,7 @@ func (s *source) groupOpts() []kgo.Opt {
 				c.AbortNow()
 			}
 			s.flow.forget(lost)
+			s.group.partitions.Set(int64(s.flow.assigned()))
 		}),
 		kgo.AutoCommitCallback(func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
 			s.countCommit(err)
@@ -52,11 +56,16 @@ func (s *source) groupOpts() []kgo.Opt {
 	}
 }
 
-// revoked forgets the partitions, so no ack marks them any more, then
-// commits what was marked. kgo guarantees that once it returns, no poll
-// returns records of the revoked partitions; their records still in
-// flight are read again by the next owner.
+// revoked hands partitions over cleanly: nothing more of theirs goes to
+// the pipeline, their batches still in it are waited for (up to two
+// thirds of rebalance_timeout), then the partitions are forgotten (no
+// later ack marks them) and what is marked is committed. The next owner
+// starts where they were finished with, so a rebalance duplicates nothing;
+// only batches that outlast the wait are read again by the next owner.
+// kgo guarantees that once it returns, no poll returns records of the
+// revoked partitions.
 func (s *source) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	defer func() { s.group.partitions.Set(int64(s.flow.assigned())) }()
 	if s.transactional.Load() {
 		if c := s.attached(); c != nil && !s.closing.Load() {
 			s.revokedEOS(c, revoked)
@@ -64,6 +73,16 @@ func (s *source) revoked(ctx context.Context, cl *kgo.Client, revoked map[string
 		s.flow.forget(revoked)
 		return
 	}
+	s.flow.quiesce(revoked)
+	wait := s.conf.rebalanceTimeout * 2 / 3
+	if s.closing.Load() {
+		wait = 0 // leaving on close: Close committed what was finished
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	if err := s.flow.awaitIdle(wctx, revoked); err != nil && wait > 0 {
+		s.log.Warnf("%s: records of revoked partitions are still in the pipeline after %v; their next owner reads them again", Name, s.conf.rebalanceTimeout*2/3)
+	}
+	cancel()
 	s.flow.forget(revoked)
 	s.countCommit(cl.CommitMarkedOffsets(ctx))
 }

@@ -63,7 +63,7 @@ type source struct {
 	eosMu      sync.Mutex
 	committer  eos.Committer
 	unregister func()
-	closing    atomic.Bool // Close has made the last commit
+	closing    atomic.Bool // Close is committing for the last time
 	// transactional: a sink has attached; offsets are committed by
 	// transactions only, from then on, attached or not.
 	transactional atomic.Bool
@@ -267,10 +267,10 @@ func (s *source) Close(ctx context.Context) error {
 			s.log.Warnf("%s: committing the transaction on close: %v", Name, err)
 		}
 		cancel()
-		// Leaving the group revokes every partition; what could be
-		// committed was, just now.
-		s.closing.Store(true)
 	}
+	// Leaving the group revokes every partition; what could be committed
+	// is, below or (transactional) just above.
+	s.closing.Store(true)
 	if s.unregister != nil {
 		s.unregister()
 	}

@@ -33,11 +33,18 @@ const (
 	fieldRebalanceTimeout  = "rebalance_timeout"
 	fieldHeartbeatInterval = "heartbeat_interval"
 	fieldIsolation         = "transaction_isolation_level"
+	fieldGroupProtocol     = "group_protocol"
 	fieldKeyDeserializer   = "key_deserializer"
 	fieldValueDeserializer = "value_deserializer"
 	fieldOnError           = "on_deserialize_error"
 	fieldDLQ               = "dlq"
 	fieldLagRefresh        = "lag_refresh_period"
+)
+
+// Group protocols.
+const (
+	protocolClassic  = "classic"
+	protocolConsumer = "consumer"
 )
 
 const (
@@ -93,6 +100,7 @@ With `+"`consumer_group`"+`, partitions are balanced across every `+"`kafka_sour
 - `+"`kafka_source_errors{stage,reason}`"+`: records that failed to decode (stage `+"`DESERIALIZE`"+`, reason the codec, e.g. `+"`serde.json`"+`), and failed DLQ writes (stage `+"`DLQ`"+`, reason the Kafka error).
 - `+"`kafka_source_lag{topic,partition}`"+`: with a group, the records not yet committed, refreshed every `+"`lag_refresh_period`"+`.
 - `+"`kafka_source_commits{outcome}`"+`: offset commits, `+"`ok` or `failed`"+`.
+- `+"`kafka_source_partitions`"+`: with a group, how many partitions this member is assigned.
 
 On close the input logs one summary line: `+"`kafka_source summary: received=… delivered=… dead_lettered=… nacked=…`"+`.
 `).
@@ -158,6 +166,13 @@ On close the input logs one summary line: `+"`kafka_source summary: received=…
 			service.NewDurationField(fieldHeartbeatInterval).
 				Description("How often the member tells the group it is alive.").
 				Default("3s").
+				Advanced(),
+			service.NewStringAnnotatedEnumField(fieldGroupProtocol, map[string]string{
+				protocolClassic:  "The classic protocol: members join and sync, and the group leader assigns partitions with the cooperative-sticky balancer (KIP-429), so a rebalance moves only the partitions that change owner.",
+				protocolConsumer: "The next-generation protocol (KIP-848, Kafka 4.0+): the broker assigns partitions and members reconcile by heartbeat, with no group-wide synchronization barrier. A cluster without it falls back to classic.",
+			}).
+				Description("The consumer group protocol, with `consumer_group`.").
+				Default(protocolClassic).
 				Advanced(),
 			service.NewStringEnumField(fieldIsolation, "read_uncommitted", "read_committed").
 				Description("Whether records of transactions not yet committed are read.").
