@@ -174,7 +174,7 @@ func scaleOut(t *testing.T, protocol string) {
 	const total = 60_000
 	c := kafkatest.Cluster(t, kfake.SeedTopics(12, "in", "out"), kfake.GroupMinSessionTimeout(100*time.Millisecond),
 		kfake.BrokerConfigs(map[string]string{
-			"group.consumer.session.timeout.ms":   "2000", // KIP-848: the broker's
+			"group.consumer.session.timeout.ms":    "2000", // KIP-848: the broker's
 			"group.consumer.heartbeat.interval.ms": "200",
 		}))
 	produceN(t, c, "in", total, func(i int) string { return "rec-" + strconv.Itoa(i) })
