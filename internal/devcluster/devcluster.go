@@ -54,12 +54,16 @@ type Config struct {
 	ProduceDelay time.Duration
 	// Extra are additional kfake options, for tests (SASL, TLS, ACLs).
 	Extra []kfake.Opt
+	// NoJanitor leaves members that died while joining a classic group
+	// to kfake, which may keep them for good (see Janitor).
+	NoJanitor bool
 }
 
 // Cluster is a running dev cluster.
 type Cluster struct {
 	Kafka    *kfake.Cluster
 	Registry *srfake.Registry
+	janitor  *Janitor
 
 	registryURL string
 	srv         *http.Server
@@ -134,6 +138,12 @@ func Start(c Config) (*Cluster, error) {
 		slowProduce(kc, c.ProduceDelay)
 	}
 	cl := &Cluster{Kafka: kc}
+	if !c.NoJanitor {
+		if cl.janitor, err = StartJanitor(kc, JanitorPeriod); err != nil {
+			kc.Close()
+			return nil, fmt.Errorf("starting the group janitor: %w", err)
+		}
+	}
 	if c.RegistryPort >= 0 {
 		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(c.RegistryPort)))
 		if err != nil {
@@ -175,6 +185,9 @@ func (c *Cluster) Close() error {
 		if e := c.srv.Shutdown(ctx); e != nil && !errors.Is(e, http.ErrServerClosed) {
 			err = e
 		}
+	}
+	if c.janitor != nil {
+		c.janitor.Close()
 	}
 	c.Kafka.Close()
 	return err

@@ -17,14 +17,20 @@ import (
 	"github.com/ferry-connect/ferry/internal/devcluster"
 )
 
-// Cluster starts an in-process kfake broker closed with the test.
+// Cluster starts an in-process kfake broker closed with the test, with
+// connect dev's group janitor (devcluster.Janitor).
 func Cluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		t.Fatalf("kfake: %v", err)
 	}
-	t.Cleanup(c.Close)
+	j, err := devcluster.StartJanitor(c, devcluster.JanitorPeriod)
+	if err != nil {
+		c.Close()
+		t.Fatalf("janitor: %v", err)
+	}
+	t.Cleanup(func() { j.Close(); c.Close() })
 	return c
 }
 
