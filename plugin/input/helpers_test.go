@@ -109,7 +109,11 @@ func startStream(t *testing.T, env *service.Environment, inputYAML string, g *go
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = s.Run(context.Background())
+		// Run's error would otherwise leave a test waiting for records
+		// that never come (a config the constructor refuses, say).
+		if err := s.Run(context.Background()); err != nil {
+			t.Errorf("run: %v", err)
+		}
 	}()
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -1,6 +1,7 @@
 package input
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 
@@ -25,11 +26,23 @@ type entry struct {
 	done  bool
 }
 
-// read adds records read from the partition, in offset order.
+// read adds records read from the partition, in offset order. The client
+// can rewind a partition: when it detects truncation after a leader
+// change (KIP-320), or its offset falls out of range. Records then come
+// again while copies of them may still be in the pipeline; they are
+// merged in offset order, copies of one offset side by side, so the done
+// prefix still never passes a record no copy of which is done.
 func (o *offsets) read(recs []*kgo.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	rewound := len(o.entries) > 0 && recs[0].Offset <= o.entries[len(o.entries)-1].off
 	o.entries = slices.Grow(o.entries, len(recs))
 	for _, r := range recs {
 		o.entries = append(o.entries, entry{off: r.Offset, epoch: r.LeaderEpoch})
+	}
+	if rewound {
+		slices.SortStableFunc(o.entries, func(a, b entry) int { return cmp.Compare(a.off, b.off) })
 	}
 }
 
@@ -40,6 +53,9 @@ func (o *offsets) read(recs []*kgo.Record) {
 func (o *offsets) done(offs []int64) (at kgo.EpochOffset, ok bool) {
 	for _, off := range offs {
 		i := sort.Search(len(o.entries), func(i int) bool { return o.entries[i].off >= off })
+		for i < len(o.entries) && o.entries[i].off == off && o.entries[i].done {
+			i++ // a copy read again after a rewind
+		}
 		if i < len(o.entries) && o.entries[i].off == off {
 			o.entries[i].done = true
 		}
