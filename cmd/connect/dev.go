@@ -42,6 +42,8 @@ Example:
 			&cli.BoolFlag{Name: "blackhole-produce", Usage: "acknowledge produced records without storing them (storage off, for producer benchmarks; nothing can be read back)"},
 			&cli.DurationFlag{Name: "produce-delay", Usage: "hold every produce request this long before answering it (a slow broker, for back-pressure tests)"},
 			&cli.StringSliceFlag{Name: "broker-config", Usage: "broker config as key=value, e.g. message.max.bytes=1048588 (repeatable)"},
+			&cli.DurationFlag{Name: "shuffle-leaders", Usage: "move every partition's leader to another broker this often (with --brokers > 1): a rolling restart, for testing clients"},
+			&cli.Float64Flag{Name: "produce-fault-rate", Usage: "fail this fraction of produce requests with NOT_LEADER_FOR_PARTITION or NOT_ENOUGH_REPLICAS"},
 		},
 		Action: runDev,
 		Subcommands: []*cli.Command{
@@ -70,8 +72,12 @@ func runDev(c *cli.Context) error {
 		DataDir:           c.String("data-dir"),
 		BlackholeProduce:  c.Bool("blackhole-produce"),
 		ProduceDelay:      c.Duration("produce-delay"),
-		Topics:            map[string]int32{},
-		BrokerConfigs:     map[string]string{},
+		Chaos: devcluster.Chaos{
+			ShuffleLeadersEvery: c.Duration("shuffle-leaders"),
+			ProduceFaultRate:    c.Float64("produce-fault-rate"),
+		},
+		Topics:        map[string]int32{},
+		BrokerConfigs: map[string]string{},
 	}
 	for _, t := range c.StringSlice("topic") {
 		name, parts, err := devcluster.ParseTopic(t)

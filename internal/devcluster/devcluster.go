@@ -54,16 +54,20 @@ type Config struct {
 	ProduceDelay time.Duration
 	// Extra are additional kfake options, for tests (SASL, TLS, ACLs).
 	Extra []kfake.Opt
-	// NoJanitor leaves members that died while joining a classic group
-	// to kfake, which may keep them for good (see Janitor).
-	NoJanitor bool
+	// Chaos simulates a rolling restart (leaders moving, produce
+	// requests failing) for as long as the cluster runs.
+	Chaos Chaos
+	// AsIs leaves kfake's known defects as they are (see Mend): for
+	// tests that reproduce them.
+	AsIs bool
 }
 
 // Cluster is a running dev cluster.
 type Cluster struct {
 	Kafka    *kfake.Cluster
 	Registry *srfake.Registry
-	janitor  *Janitor
+	mended   func() // stops Mend's helpers
+	chaos    *ChaosRun
 
 	registryURL string
 	srv         *http.Server
@@ -138,10 +142,13 @@ func Start(c Config) (*Cluster, error) {
 		slowProduce(kc, c.ProduceDelay)
 	}
 	cl := &Cluster{Kafka: kc}
-	if !c.NoJanitor {
-		if cl.janitor, err = StartJanitor(kc, JanitorPeriod); err != nil {
+	if c.Chaos != (Chaos{}) {
+		cl.chaos = StartChaos(kc, c.Chaos)
+	}
+	if !c.AsIs {
+		if cl.mended, err = Mend(kc); err != nil {
 			kc.Close()
-			return nil, fmt.Errorf("starting the group janitor: %w", err)
+			return nil, err
 		}
 	}
 	if c.RegistryPort >= 0 {
@@ -186,8 +193,11 @@ func (c *Cluster) Close() error {
 			err = e
 		}
 	}
-	if c.janitor != nil {
-		c.janitor.Close()
+	if c.chaos != nil {
+		c.chaos.Stop()
+	}
+	if c.mended != nil {
+		c.mended()
 	}
 	c.Kafka.Close()
 	return err

@@ -18,19 +18,19 @@ import (
 )
 
 // Cluster starts an in-process kfake broker closed with the test, with
-// connect dev's group janitor (devcluster.Janitor).
+// connect dev's workarounds for kfake's defects (devcluster.Mend).
 func Cluster(t testing.TB, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		t.Fatalf("kfake: %v", err)
 	}
-	j, err := devcluster.StartJanitor(c, devcluster.JanitorPeriod)
+	mended, err := devcluster.Mend(c)
 	if err != nil {
 		c.Close()
-		t.Fatalf("janitor: %v", err)
+		t.Fatalf("kfake: %v", err)
 	}
-	t.Cleanup(func() { j.Close(); c.Close() })
+	t.Cleanup(func() { mended(); c.Close() })
 	return c
 }
 
