@@ -51,8 +51,8 @@ func Fields() []*service.ConfigField {
 			Default("5m").
 			Advanced(),
 		service.NewDurationField(FieldMetadataMinAge).
-			Description("The shortest time between two metadata refreshes. A refresh is triggered early by errors such as NOT_LEADER; lower this to recover faster from leadership changes at the cost of more metadata requests.").
-			Default("5s").
+			Description("The shortest time between two metadata refreshes. Errors such as NOT_LEADER_FOR_PARTITION trigger a refresh at once, but no sooner than this after the last one, so it bounds how long a moved partition waits to be found again. The default rides through a rolling restart, where every leader moves, at most of its undisturbed pace (franz-go's own default of 5s made writes wait out whole timeouts; 100ms, the Java client's retry backoff, kept a quarter of it under the benchmark's faults: see docs/benchmarks.md, B7). It costs at most 50 metadata requests a second per client, and only while errors last; raise it for very large fleets of clients.").
+			Default("20ms").
 			Advanced(),
 		service.NewDurationField(FieldDialTimeout).
 			Description("How long to wait for a TCP (and TLS) connection to a broker.").

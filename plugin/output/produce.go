@@ -18,10 +18,13 @@ import (
 // The context fails every record that can be failed safely once it ends.
 // An idempotent producer never fails a record it sent without an answer
 // (doing so could reorder or duplicate it), so such records can outlive
-// the context; produce waits for them up to grace past the context's end.
+// the context. produce waits for them grace past the context's end, and
+// as long again while answering says the cluster answers (a rolling
+// restart moving leaders is slow, not gone: rebuilding the client would
+// throw away its idempotent sequence for nothing), up to maxGraces times.
 // If they are still unresolved it closes the client, which fails them, and
 // returns false.
-func produce(ctx context.Context, cl *kgo.Client, recs []record, grace time.Duration) bool {
+func produce(ctx context.Context, cl *kgo.Client, recs []record, grace time.Duration, answering func() bool) bool {
 	// The last promise to finish closes done. Counting down from the
 	// number of records, set before the first is produced, spares a
 	// goroutine per write: a write of one record is common (an unbatched
@@ -57,15 +60,24 @@ func produce(ctx context.Context, cl *kgo.Client, recs []record, grace time.Dura
 	}
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
-	select {
-	case <-done:
-		return true
-	case <-timer.C:
-		cl.Close()
-		<-done
-		return false
+	for graces := 1; ; graces++ {
+		select {
+		case <-done:
+			return true
+		case <-timer.C:
+		}
+		if graces >= maxGraces || answering == nil || !answering() {
+			cl.Close()
+			<-done
+			return false
+		}
+		timer.Reset(grace)
 	}
 }
+
+// maxGraces bounds how many graces produce waits for a cluster that
+// answers but does not resolve the records it holds.
+const maxGraces = 4
 
 // isolateTooLarge gives every record refused as MESSAGE_TOO_LARGE a second
 // chance alone. A broker's message.max.bytes applies to the whole record

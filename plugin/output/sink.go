@@ -138,16 +138,16 @@ func (s *sink) WriteBatch(ctx context.Context, batch service.MessageBatch) error
 	timeout := s.conf.producer.timeout
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if produce(pctx, cl, recs, timeout) {
+	if produce(pctx, cl, recs, timeout, s.answering(cl)) {
 		s.isolateTooLarge(pctx, recs)
 	} else {
-		// The cluster has not answered for twice the timeout and the
-		// client held records whose fate it cannot know (sent, never
-		// answered). produce closed the client to fail them: they are
-		// nacked for the host to retry (a retry may duplicate a record
-		// the broker did write: at-least-once), records already
+		// The client held records whose fate it cannot know (sent, never
+		// answered) past the timeout and its graces, and the cluster
+		// stopped answering. produce closed the client to fail them:
+		// they are nacked for the host to retry (a retry may duplicate a
+		// record the broker did write: at-least-once), records already
 		// delivered stay delivered, and Connect builds a fresh client.
-		s.log.Warnf("%s: no answer from the cluster for %v with records in flight; reconnecting. Records whose delivery is unknown are retried and may be written twice", Name, 2*timeout)
+		s.log.Warnf("%s: no answer for the records in flight after %v; reconnecting. Records whose delivery is unknown are retried and may be written twice", Name, timeout)
 		s.forgetClient(cl)
 	}
 	if s.dlqW != nil {
@@ -173,6 +173,16 @@ func (s *sink) connectTxnLocked(ctx context.Context) error {
 	}
 	s.txn = t
 	return nil
+}
+
+// answering reports whether the cluster answers cl, for produce to decide
+// whether records outliving a write's timeout are slow or lost.
+func (s *sink) answering(cl *kgo.Client) func() bool {
+	return func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), s.conf.producer.timeout)
+		defer cancel()
+		return s.conf.conn.Ping(ctx, cl) == nil
+	}
 }
 
 // forgetClient drops cl, already closed, unless Connect replaced it.

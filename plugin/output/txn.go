@@ -273,7 +273,7 @@ func (t *transactor) produceBatch(ctx context.Context, batch service.MessageBatc
 	recs := s.build(ctx, batch)
 	pctx, cancel := context.WithTimeout(ctx, s.conf.producer.timeout)
 	defer cancel()
-	if !produce(pctx, t.cl, recs, s.conf.producer.timeout) {
+	if !produce(pctx, t.cl, recs, s.conf.producer.timeout, s.answering(t.cl)) {
 		return 0, 0, t.fail(errors.New("no answer from the cluster with records in flight"))
 	}
 	if t.dlqW != nil {
