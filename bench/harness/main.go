@@ -37,6 +37,8 @@ type options struct {
 	sample     time.Duration
 	profile    time.Duration
 	root       string
+	moveEvery  time.Duration // B7: how often every leader moves
+	faultRate  float64       // B7: fraction of produce requests failed
 }
 
 func main() {
@@ -54,6 +56,8 @@ func main() {
 	flag.DurationVar(&o.sample, "sample", 10*time.Millisecond, "how often a pipeline's metrics and /proc are read")
 	flag.DurationVar(&o.profile, "profile", 0, "if set, write a CPU profile of this long from each pipeline's first round to <work>/<name>.pprof")
 	flag.StringVar(&o.root, "root", "..", "the Ferry repository; the other paths are relative to it")
+	flag.DurationVar(&o.moveEvery, "leader-moves", 2*time.Second, "B7: every partition leader moves this often")
+	flag.Float64Var(&o.faultRate, "produce-fault-rate", 0.05, "B7: fraction of produce requests failed with NOT_LEADER_FOR_PARTITION or NOT_ENOUGH_REPLICAS")
 	flag.Parse()
 	// The harness is its own module (bench/), so that the library's
 	// go.mod does not carry its dependencies; it works from the
@@ -85,6 +89,8 @@ type env struct {
 	data    *dataset
 	sink    *devBroker // storage off: producer benchmarks
 	store   *devBroker // keeps records: consumer benchmarks
+	calm    *devBroker // three brokers, storage off
+	moving  *devBroker // the same, with leaders moving and produce faults: B7
 }
 
 // build builds the package pkg of the module in dir to out.
@@ -127,6 +133,15 @@ func run(o options) error {
 	}
 	defer e.store.stop()
 	fmt.Printf("== brokers: %s (storage off) and %s (storing, for the consumers)\n", e.sink.brokers, e.store.brokers)
+	three := []string{"--brokers", "3", "--blackhole-produce", "--topic", fmt.Sprintf("bench:%d", o.partitions)}
+	if e.calm, err = startDev(e.connect, filepath.Join(o.work, "dev-calm.log"), three...); err != nil {
+		return err
+	}
+	defer e.calm.stop()
+	if e.moving, err = startDev(e.connect, filepath.Join(o.work, "dev-moving.log"), append(three, "--shuffle-leaders", o.moveEvery.String(), "--produce-fault-rate", fmt.Sprint(o.faultRate))...); err != nil {
+		return err
+	}
+	defer e.moving.stop()
 
 	ctx := context.Background()
 	benches := e.benches()
@@ -223,13 +238,15 @@ func (e *env) unbatchedInput() string {
 `, e.data.single)
 }
 
-func (e *env) sinkOutput(extra string) string {
+func (e *env) sinkOutput(extra string) string { return sinkTo(e.sink, extra) }
+
+func sinkTo(b *devBroker, extra string) string {
 	return fmt.Sprintf(`output:
   kafka_sink:
     seed_brokers: [ %s ]
     topic: bench
     key_field: customer_id
-%s`, e.sink.brokers, extra)
+%s`, b.brokers, extra)
 }
 
 func avroSerializer(registry string) string {
@@ -370,6 +387,14 @@ func (e *env) benches() []bench {
 			run: e.rawConsumer("raw consumer (Avro)", "bench-avro")},
 		{name: "B4", what: "kafka_source, avro_confluent → JSON → drop", shape: "kafka_source default: one batch per partition fetch", ceiling: "raw consumer (Avro)",
 			run: e.consumer("B4", "bench-avro", avroDeser)},
+		{name: "B7 no faults", what: "kafka_sink at its defaults, three brokers", shape: batched,
+			run: e.producer("B7 no faults", e.batchedInput()+sinkTo(e.calm, ""), true)},
+		{name: "raw producer (leader moves)", what: "raw franz-go producer at its defaults, leaders moving", shape: "records in memory",
+			run: func(ctx context.Context, _ int) (measure, error) {
+				return runRaw(ctx, e.raw, e.o.work, "raw-producer-moving", append([]string{"produce", "-brokers", e.moving.brokers, "-topic", "bench", "-key-field", "customer_id"}, e.data.files...)...)
+			}},
+		{name: "B7", what: fmt.Sprintf("B7 no faults while every leader moves every %v and %.0f%% of produce requests fail (NOT_LEADER, NOT_ENOUGH_REPLICAS)", e.o.moveEvery, e.o.faultRate*100), shape: batched, ceiling: "B7 no faults", floor: "raw producer (leader moves)",
+			run: e.producer("B7", e.batchedInput()+sinkTo(e.moving, ""), true)},
 		{name: "B6 at-least-once", what: "kafka_source → kafka_sink, at-least-once", shape: copyShape,
 			run: e.copier("B6 at-least-once", false)},
 		{name: "B6", what: "kafka_source → kafka_sink, exactly-once (`transaction.commit_source`)", shape: copyShape, ceiling: "B6 at-least-once",
