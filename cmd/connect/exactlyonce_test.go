@@ -102,7 +102,16 @@ func (b *syncBuffer) String() string {
 
 func startMember(t *testing.T, conf string) *member {
 	t.Helper()
+	return startMemberEnv(t, conf, nil)
+}
+
+// startMemberEnv is startMember with env added to the test's environment.
+func startMemberEnv(t *testing.T, conf string, env []string) *member {
+	t.Helper()
 	cmd := exec.Command(bin, "run", conf)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	m := &member{t: t, cmd: cmd}
 	out := io.MultiWriter(os.Stderr, &m.log) // Benthos logs to stdout
 	cmd.Stdout, cmd.Stderr = out, out

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -272,5 +273,77 @@ func scaleOut(t *testing.T, protocol string) {
 		for _, in := range all {
 			t.Logf("%s:\n%s", in.name, in.log.String())
 		}
+	}
+}
+
+// config/examples/scale_out.yaml, run as docs/scaling.md runs it: two
+// static members share six partitions, three each; one is stopped and,
+// 4s later, started again under the same INSTANCE (a rolling deploy of a
+// StatefulSet). Its partitions wait for it rather than move to the other,
+// which keeps its own three throughout: no rebalance. Every record is
+// copied once.
+func TestScaleOutExample(t *testing.T) {
+	const total = 6000
+	c := kafkatest.Cluster(t, kfake.SeedTopics(6, "orders", "orders-copy"))
+	example := filepath.Join("..", "..", "config", "examples", "scale_out.yaml")
+	start := func(name string) *instance {
+		port := freePort(t)
+		m := startMemberEnv(t, example, []string{
+			"KAFKA_BROKERS=" + kafkatest.Brokers(c),
+			"INSTANCE=" + name,
+			"SESSION_TIMEOUT=10s",
+			fmt.Sprintf("HTTP_ADDRESS=127.0.0.1:%d", port),
+		})
+		return &instance{member: m, name: name, port: port}
+	}
+	partitions := func(in *instance) float64 { n, _ := in.metric("kafka_source_partitions"); return n }
+	rebalances := func(in *instance) float64 { n, _ := in.metric("kafka_source_rebalances"); return n }
+	adm := kadm.NewClient(kafkatest.Client(t, c))
+
+	produceN(t, c, "orders", total/2, func(i int) string { return "order-" + strconv.Itoa(i) })
+	a, b := start("copier-a"), start("copier-b")
+	waitUntil(t, "three partitions each", 30*time.Second, func() bool { return partitions(a) == 3 && partitions(b) == 3 })
+	waitUntil(t, "the first half copied", 30*time.Second, func() bool { return endOffsets(t, adm, "orders-copy") == total/2 })
+
+	// A rebalance would revoke or assign partitions of b's, or at least
+	// make b join again; a static member's return makes none.
+	bBefore := rebalances(b)
+	a.signal(syscall.SIGTERM)
+	if code := a.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("a stopped with exit code %d", code)
+	}
+	// A pod being rescheduled takes a while: past b's next heartbeat
+	// (heartbeat_interval, 3s), inside the session timeout (10s here).
+	// A dynamic member's partitions would have gone to b by then; a
+	// static member's wait for it.
+	time.Sleep(4 * time.Second)
+	if n := partitions(b); n != 3 {
+		t.Errorf("b holds %v partitions while a is away; a static member's stay reserved", n)
+	}
+	a = start("copier-a")
+	waitUntil(t, "a's partitions back", 30*time.Second, func() bool { return partitions(a) == 3 })
+	produceN(t, c, "orders", total/2, func(i int) string { return "order-" + strconv.Itoa(total/2+i) })
+	waitUntil(t, "everything copied", 30*time.Second, func() bool { return endOffsets(t, adm, "orders-copy") >= total })
+	if after := rebalances(b); after != bBefore {
+		t.Errorf("b's partitions moved while a restarted as the same static member: kafka_source_rebalances %v, then %v", bBefore, after)
+	}
+	a.signal(syscall.SIGTERM)
+	b.signal(syscall.SIGTERM)
+
+	seen := map[string]int{}
+	for _, r := range kafkatest.ReadAll(t, c, "orders-copy") {
+		seen[string(r.Value)]++
+	}
+	lost, dups := 0, 0
+	for i := range total {
+		switch n := seen["order-"+strconv.Itoa(i)]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			dups += n - 1
+		}
+	}
+	if lost != 0 || dups != 0 {
+		t.Errorf("%d lost, %d duplicates", lost, dups)
 	}
 }

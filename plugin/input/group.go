@@ -13,6 +13,7 @@ type groupMetrics struct {
 	commits    *service.MetricCounter // kafka_source_commits{outcome}
 	lag        *service.MetricGauge   // kafka_source_lag{topic,partition}
 	partitions *service.MetricGauge   // kafka_source_partitions: assigned to this member
+	rebalances *service.MetricCounter // kafka_source_rebalances{event}: assigned, revoked, lost
 }
 
 func newGroupMetrics(m *service.Metrics) groupMetrics {
@@ -20,6 +21,7 @@ func newGroupMetrics(m *service.Metrics) groupMetrics {
 		commits:    m.NewCounter(Name+"_commits", "outcome"),
 		lag:        m.NewGauge(Name+"_lag", "topic", "partition"),
 		partitions: m.NewGauge(Name + "_partitions"),
+		rebalances: m.NewCounter(Name+"_rebalances", "event"),
 	}
 }
 
@@ -32,6 +34,7 @@ func newGroupMetrics(m *service.Metrics) groupMetrics {
 func (s *source) groupOpts() []kgo.Opt {
 	return []kgo.Opt{
 		kgo.OnPartitionsAssigned(func(_ context.Context, cl *kgo.Client, assigned map[string][]int32) {
+			s.countRebalance("assigned", assigned)
 			s.flow.assign(assigned)
 			s.group.partitions.Set(int64(s.flow.assigned()))
 			// A partition this member stopped (on_deserialize_error:
@@ -44,6 +47,7 @@ func (s *source) groupOpts() []kgo.Opt {
 			// Another member may already own them: commit nothing. A
 			// transaction holding records of theirs must not commit
 			// either.
+			s.countRebalance("lost", lost)
 			if c := s.attached(); c != nil {
 				c.AbortNow()
 			}
@@ -65,6 +69,7 @@ func (s *source) groupOpts() []kgo.Opt {
 // kgo guarantees that once it returns, no poll returns records of the
 // revoked partitions.
 func (s *source) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	s.countRebalance("revoked", revoked)
 	defer func() { s.group.partitions.Set(int64(s.flow.assigned())) }()
 	if s.transactional.Load() {
 		if c := s.attached(); c != nil && !s.closing.Load() {
@@ -107,4 +112,17 @@ func (s *source) countCommit(err error) {
 		return
 	}
 	s.group.commits.Incr(1, "ok")
+}
+
+// countRebalance counts a change to this member's partitions: a member
+// whose count grows with no member joining or leaving is being moved
+// around, and a static member's restart should count nothing on the
+// others.
+func (s *source) countRebalance(event string, parts map[string][]int32) {
+	for _, ps := range parts {
+		if len(ps) > 0 {
+			s.group.rebalances.Incr(1, event)
+			return
+		}
+	}
 }

@@ -101,6 +101,7 @@ With `+"`consumer_group`"+`, partitions are balanced across every `+"`kafka_sour
 - `+"`kafka_source_lag{topic,partition}`"+`: with a group, the records not yet committed, refreshed every `+"`lag_refresh_period`"+`.
 - `+"`kafka_source_commits{outcome}`"+`: offset commits, `+"`ok` or `failed`"+`.
 - `+"`kafka_source_partitions`"+`: with a group, how many partitions this member is assigned.
+- `+"`kafka_source_rebalances{event}`"+`: with a group, how many times partitions were `+"`assigned`"+` to this member, `+"`revoked`"+` from it, or `+"`lost`"+` by it (expelled from the group).
 
 On close the input logs one summary line: `+"`kafka_source summary: received=… delivered=… dead_lettered=… nacked=…`"+`.
 `).
