@@ -30,22 +30,24 @@ build:
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# bench/ is a module of its own (so the library's go.mod does not carry
-# its dependencies); vet, staticcheck and test cover it too.
+# bench/ and deploy/ are modules of their own (so the library's go.mod
+# does not carry their dependencies); vet, staticcheck and test cover them.
+MODULES := . bench deploy
+
 vet:
-	$(GO) vet ./...
-	cd bench && $(GO) vet ./...
+	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 
 staticcheck:
-	$(GO) run $(STATICCHECK) ./...
-	cd bench && $(GO) run $(STATICCHECK) ./...
+	@for m in $(MODULES); do (cd $$m && $(GO) run $(STATICCHECK) ./...) || exit 1; done
 
 lint: fmt-check vet staticcheck
 
 test: lint
 	@command -v kcat >/dev/null || { echo "make test needs kcat (librdkafka's client), the tests' independent reader: apt-get install kcat"; exit 1; }
+	@command -v systemd-analyze >/dev/null || { echo "make test needs systemd-analyze, which checks deploy/systemd: apt-get install systemd"; exit 1; }
 	$(GO) test -race -count=1 -timeout 12m ./...
 	cd bench && $(GO) test -count=1 ./...
+	cd deploy && $(GO) test -count=1 ./...
 	@# Tests that cannot run under -race (see plugin/input/atleastonce_test.go).
 	$(GO) test -count=1 -run 'TestIntegrationAtLeastOnce' ./plugin/input/
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
