@@ -172,7 +172,7 @@ On close the input logs one summary line: `+"`kafka_source summary: received=…
 				protocolClassic:  "The classic protocol: members join and sync, and the group leader assigns partitions with the cooperative-sticky balancer (KIP-429), so a rebalance moves only the partitions that change owner.",
 				protocolConsumer: "The next-generation protocol (KIP-848, Kafka 4.0+): the broker assigns partitions and members reconcile by heartbeat, with no group-wide synchronization barrier. A cluster without it falls back to classic.",
 			}).
-				Description("The consumer group protocol, with `consumer_group`.").
+				Description("The consumer group protocol, with `consumer_group`. With `consumer`, the session timeout and heartbeat interval are the broker's (`group.consumer.session.timeout.ms`, `group.consumer.heartbeat.interval.ms`), so `session_timeout` and `heartbeat_interval` do not apply.").
 				Default(protocolClassic).
 				Advanced(),
 			service.NewStringEnumField(fieldIsolation, "read_uncommitted", "read_committed").
