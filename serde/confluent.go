@@ -5,9 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/http"
-	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
 )
@@ -73,28 +70,13 @@ func AppendConfluentHeader(dst []byte, id int) []byte {
 }
 
 type confluentCodec struct {
-	cl        *sr.Client
+	reg       *schemaRegistry[*node]
 	local     *node  // nil with use_latest and no schema
 	localText string // the local schema, as registered
-	localName string // full name of the local record, for the record strategies
-	subject   string
-	strategy  string
+	subjects  subjects
 	register  bool
 	latest    bool
-	refresh   time.Duration
 	opts      JSONOptions
-	maxCache  int
-
-	mu     sync.RWMutex
-	ids    map[string]int          // subject -> ID of the local schema
-	byID   map[int]*node           // writer schemas
-	newest map[string]latestSchema // subject -> latest schema
-}
-
-type latestSchema struct {
-	id      int
-	node    *node
-	fetched time.Time
 }
 
 func newConfluentCodec(c Config) (Codec, error) {
@@ -107,64 +89,34 @@ func newConfluentCodec(c Config) (Codec, error) {
 	}
 	cc := &confluentCodec{
 		localText: text,
-		subject:   c.Subject,
-		strategy:  c.SubjectStrategy,
 		register:  c.AutoRegister,
 		latest:    c.UseLatest,
-		refresh:   c.LatestRefresh,
 		opts:      c.JSON,
-		maxCache:  c.Registry.CacheSize,
-		ids:       map[string]int{},
-		byID:      map[int]*node{},
-		newest:    map[string]latestSchema{},
 	}
-	if cc.maxCache <= 0 {
-		cc.maxCache = 1000
-	}
-	if cc.refresh <= 0 {
-		cc.refresh = 5 * time.Minute
-	}
-	if cc.strategy == "" {
-		cc.strategy = StrategyTopicName
-	}
-	switch cc.strategy {
-	case StrategyTopicName, StrategyRecordName, StrategyTopicRecordName:
-	default:
-		return nil, fmt.Errorf("subject_strategy %q: want topic_name, record_name or topic_record_name", cc.strategy)
-	}
+	name := ""
 	if text != "" {
 		if cc.local, _, err = compileSchema(text); err != nil {
 			return nil, err
 		}
 		if cc.local.kind == kRecord {
-			cc.localName = cc.local.name
+			name = cc.local.name
 		}
 	} else if !cc.latest && !c.DecodeOnly {
 		return nil, errors.New("avro_confluent needs a schema (schema or schema_file) to serialize, unless use_latest is set")
 	}
-	if cc.subject == "" && cc.strategy != StrategyTopicName && cc.localName == "" && !c.DecodeOnly {
+	if cc.subjects, err = newSubjects(c, name); err != nil {
+		return nil, err
+	}
+	if cc.subjects.needsName() && name == "" && !c.DecodeOnly {
 		// Decoding goes by the schema ID in each record: no subject.
-		return nil, fmt.Errorf("subject_strategy %s needs a local record schema to take the record name from", cc.strategy)
+		return nil, fmt.Errorf("subject_strategy %s needs a local record schema to take the record name from", cc.subjects.strategy)
 	}
-
-	opts := []sr.ClientOpt{sr.URLs(c.Registry.URLs...), sr.UserAgent("ferry")}
-	timeout := c.Registry.Timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if c.Registry.TLS != nil {
-		tr.TLSClientConfig = c.Registry.TLS.Clone()
-	}
-	opts = append(opts, sr.HTTPClient(&http.Client{Timeout: timeout, Transport: tr}))
-	if c.Registry.Username != "" {
-		opts = append(opts, sr.BasicAuth(c.Registry.Username, c.Registry.Password))
-	}
-	if c.Registry.Token != "" {
-		opts = append(opts, sr.BearerToken(c.Registry.Token))
-	}
-	if cc.cl, err = sr.NewClient(opts...); err != nil {
-		return nil, fmt.Errorf("schema_registry: %w", err)
+	cc.reg, err = newRegistry(c.Registry, sr.TypeAvro, c.LatestRefresh, func(_ context.Context, s sr.Schema) (*node, error) {
+		n, _, err := compileSchema(s.Schema)
+		return n, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return cc, nil
 }
@@ -172,29 +124,13 @@ func newConfluentCodec(c Config) (Codec, error) {
 func (*confluentCodec) TakesJSON() bool { return true }
 
 // SubjectFor names the registry subject for a topic's keys or values.
-func (c *confluentCodec) SubjectFor(t Target) string {
-	if c.subject != "" {
-		return c.subject
-	}
-	suffix := "-value"
-	if t.Key {
-		suffix = "-key"
-	}
-	switch c.strategy {
-	case StrategyRecordName:
-		return c.localName
-	case StrategyTopicRecordName:
-		return t.Topic + "-" + c.localName
-	}
-	return t.Topic + suffix
-}
+func (c *confluentCodec) SubjectFor(t Target) string { return c.subjects.of(t) }
 
 func (c *confluentCodec) Serialize(ctx context.Context, t Target, payload []byte) ([]byte, error) {
 	if c.local == nil && !c.latest {
 		return nil, errors.New("avro_confluent was configured to decode only: it has no schema to serialize with")
 	}
-	subject := c.SubjectFor(t)
-	id, n, err := c.writerFor(ctx, subject)
+	id, n, err := c.writerFor(ctx, c.subjects.of(t))
 	if err != nil {
 		return nil, err
 	}
@@ -206,98 +142,10 @@ func (c *confluentCodec) Serialize(ctx context.Context, t Target, payload []byte
 // writerFor returns the schema ID and schema to encode with for subject.
 func (c *confluentCodec) writerFor(ctx context.Context, subject string) (int, *node, error) {
 	if c.latest {
-		return c.latestFor(ctx, subject)
+		return c.reg.latest(ctx, subject)
 	}
-	c.mu.RLock()
-	id, ok := c.ids[subject]
-	c.mu.RUnlock()
-	if ok {
-		return id, c.local, nil
-	}
-	schema := sr.Schema{Schema: c.localText, Type: sr.TypeAvro}
-	var ss sr.SubjectSchema
-	var err error
-	if c.register {
-		ss, err = c.cl.CreateSchema(ctx, subject, schema)
-		if err != nil {
-			return 0, nil, fmt.Errorf("registering the schema under subject %q: %w", subject, registryErr(err))
-		}
-	} else {
-		ss, err = c.cl.LookupSchema(ctx, subject, schema)
-		if err != nil {
-			return 0, nil, fmt.Errorf("looking the schema up under subject %q (auto_register is off): %w", subject, registryErr(err))
-		}
-	}
-	c.mu.Lock()
-	if len(c.ids) >= c.maxCache {
-		clear(c.ids)
-	}
-	c.ids[subject] = ss.ID
-	c.mu.Unlock()
-	return ss.ID, c.local, nil
-}
-
-func (c *confluentCodec) latestFor(ctx context.Context, subject string) (int, *node, error) {
-	c.mu.RLock()
-	l, ok := c.newest[subject]
-	c.mu.RUnlock()
-	if ok && time.Since(l.fetched) < c.refresh {
-		return l.id, l.node, nil
-	}
-	ss, err := c.cl.SchemaByVersion(ctx, subject, -1)
-	if err != nil {
-		if ok {
-			// Keep encoding with what we had while the registry is away.
-			return l.id, l.node, nil
-		}
-		return 0, nil, fmt.Errorf("fetching the latest schema of subject %q: %w", subject, registryErr(err))
-	}
-	n, err := c.schemaByID(ctx, ss.ID, ss.Schema.Schema)
-	if err != nil {
-		return 0, nil, err
-	}
-	c.mu.Lock()
-	if len(c.newest) >= c.maxCache {
-		clear(c.newest)
-	}
-	c.newest[subject] = latestSchema{id: ss.ID, node: n, fetched: time.Now()}
-	c.mu.Unlock()
-	return ss.ID, n, nil
-}
-
-// schemaByID returns the compiled writer schema for id, fetching it once.
-func (c *confluentCodec) schemaByID(ctx context.Context, id int, text string) (*node, error) {
-	c.mu.RLock()
-	n, ok := c.byID[id]
-	c.mu.RUnlock()
-	if ok {
-		return n, nil
-	}
-	if text == "" {
-		s, err := c.cl.SchemaByID(ctx, id)
-		if err != nil {
-			var re *sr.ResponseError
-			if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
-				return nil, fmt.Errorf("%w: schema ID %d: %v", ErrUnknownSchema, id, err)
-			}
-			return nil, fmt.Errorf("fetching schema ID %d: %w", id, registryErr(err))
-		}
-		if s.Type != sr.TypeAvro {
-			return nil, fmt.Errorf("schema ID %d is %s, not Avro", id, s.Type)
-		}
-		text = s.Schema
-	}
-	n, _, err := compileSchema(text)
-	if err != nil {
-		return nil, fmt.Errorf("schema ID %d: %w", id, err)
-	}
-	c.mu.Lock()
-	if len(c.byID) >= c.maxCache {
-		clear(c.byID)
-	}
-	c.byID[id] = n
-	c.mu.Unlock()
-	return n, nil
+	id, err := c.reg.idOf(ctx, subject, sr.Schema{Schema: c.localText, Type: sr.TypeAvro}, c.register)
+	return id, c.local, err
 }
 
 func (c *confluentCodec) Deserialize(ctx context.Context, _ Target, data []byte) ([]byte, error) {
@@ -305,7 +153,7 @@ func (c *confluentCodec) Deserialize(ctx context.Context, _ Target, data []byte)
 	if err != nil {
 		return nil, err
 	}
-	w, err := c.schemaByID(ctx, id, "")
+	w, err := c.reg.byID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
