@@ -22,7 +22,8 @@ import (
 // may arrive in any order, so each record encodes its fields into a scratch
 // buffer and then appends them in schema order.
 
-// JSONOptions are the choices a user makes about how JSON maps onto Avro.
+// JSONOptions are the choices a user makes about how JSON maps onto a
+// schema language (Avro, Protobuf).
 type JSONOptions struct {
 	// TaggedUnions reads and writes union values in Avro's JSON encoding,
 	// {"type": value}; by default unions are bare: the value alone, its
@@ -31,6 +32,13 @@ type JSONOptions struct {
 	// IgnoreExtraFields drops JSON fields that the record schema does not
 	// have; by default they are an error.
 	IgnoreExtraFields bool
+	// ProtoNames, for Protobuf, writes fields under their names in the
+	// .proto file (order_id) instead of protojson's lowerCamelCase JSON
+	// names (orderId). Both are read either way.
+	ProtoNames bool
+	// EnumNumbers, for Protobuf, writes enum values as numbers instead of
+	// their names. Both are read either way.
+	EnumNumbers bool
 }
 
 // pathError carries the field path of an error out of the recursion; the

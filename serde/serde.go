@@ -67,13 +67,17 @@ func TakesJSON(c Codec) bool {
 // ignored by it; Options carries the settings of codecs registered from Go.
 type Config struct {
 	// Type is the registered name of the codec: bytes, string, json, avro,
-	// avro_confluent, or a name given to Register.
+	// avro_confluent, json_schema, json_schema_confluent, protobuf,
+	// protobuf_confluent, or a name given to Register.
 	Type string
 
-	// Schema is an Avro schema (JSON text). For avro it is the schema the
-	// data is written with; for avro_confluent it is the local schema
+	// Schema is the schema text in the codec's language: an Avro schema
+	// (JSON), a JSON Schema, or a .proto file. For avro it is the schema
+	// the data is written with; for avro_confluent it is the local schema
 	// registered or looked up for encoding, and the reader schema that
-	// decoded records are resolved to. SchemaFile names a file holding it.
+	// decoded records are resolved to. The other _confluent codecs
+	// register or look it up for encoding, and decode with the writer's
+	// schema. SchemaFile names a file holding it.
 	Schema     string
 	SchemaFile string
 	// ReaderSchema, for avro only, is the schema decoded records are
@@ -96,6 +100,16 @@ type Config struct {
 	LatestRefresh time.Duration
 	// Registry is the schema registry to use.
 	Registry RegistryConfig
+	// Validate, for json_schema and json_schema_confluent, checks each
+	// decoded record against its schema (encoding always checks).
+	Validate bool
+	// Message, for protobuf and protobuf_confluent, is the full name of
+	// the message type payloads encode to (e.g. shop.v1.Order); empty
+	// means the schema's first message. ImportPaths are the directories
+	// the imports of a .proto schema are found in.
+	Message     string
+	ImportPaths []string
+
 	// DecodeOnly says the codec will only decode, so avro_confluent needs
 	// no local schema (the writer's schema comes from the registry).
 	DecodeOnly bool
