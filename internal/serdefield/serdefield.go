@@ -33,6 +33,11 @@ const (
 	FieldIgnoreExtraFields = "ignore_extra_fields"
 	FieldRegistry          = "schema_registry"
 	FieldOptions           = "options"
+	FieldMessage           = "message"
+	FieldImportPaths       = "import_paths"
+	FieldUseProtoNames     = "use_proto_names"
+	FieldUseEnumNumbers    = "use_enum_numbers"
+	FieldValidate          = "validate"
 )
 
 // Mode says what a component does with its stanza.
@@ -66,15 +71,19 @@ func Rules(field string, mode Mode) confrules.Set {
 		},
 		Rules: []confrules.Rule{
 			{When: `this.schema.or("") != "" && this.schema_file.or("") != ""`, Message: msg("fields schema and schema_file are mutually exclusive")},
-			{When: `$t == "avro" && !$has_schema`, Message: msg("type avro needs schema or schema_file")},
-			{When: `$t == "avro_confluent" && $no_registry`, Message: msg("type avro_confluent needs schema_registry.url")},
+			{When: `["avro", "json_schema", "protobuf"].contains($t) && !$has_schema`, Message: `"` + at + `type %s needs schema or schema_file".format($t)`},
+			{When: `["avro_confluent", "json_schema_confluent", "protobuf_confluent"].contains($t) && $no_registry`, Message: `"` + at + `type %s needs schema_registry.url".format($t)`},
 			{When: `$t != "avro" && this.reader_schema.or("") != ""`, Message: msg("reader_schema applies to type avro only (avro_confluent reads with schema)")},
+			{When: `!$t.has_prefix("protobuf") && this.message.or("") != ""`, Message: msg("message applies to types protobuf and protobuf_confluent only")},
+			{When: `!$t.has_prefix("protobuf") && this.import_paths.or([]).length() > 0`, Message: msg("import_paths applies to types protobuf and protobuf_confluent only")},
+			{When: `!$t.has_prefix("protobuf") && (this.use_proto_names.or(false) || this.use_enum_numbers.or(false))`, Message: msg("use_proto_names and use_enum_numbers apply to types protobuf and protobuf_confluent only")},
+			{When: `!$t.has_prefix("json_schema") && this.validate.or(false)`, Message: msg("validate applies to types json_schema and json_schema_confluent only")},
 		},
 	}
 	if mode == Encode {
 		set.Rules = append(set.Rules, confrules.Rule{
-			When:    `$t == "avro_confluent" && !$has_schema && !this.use_latest.or(false)`,
-			Message: msg("type avro_confluent needs schema or schema_file to serialize, or use_latest: true"),
+			When:    `["avro_confluent", "json_schema_confluent", "protobuf_confluent"].contains($t) && !$has_schema && !this.use_latest.or(false)`,
+			Message: `"` + at + `type %s needs schema or schema_file to serialize, or use_latest: true".format($t)`,
 		})
 	} else {
 		for _, f := range encoderOnly {
@@ -96,17 +105,33 @@ func Rules(field string, mode Mode) confrules.Set {
 func Fields(defType string, mode Mode) []*service.ConfigField {
 	fields := []*service.ConfigField{
 		service.NewStringField(FieldType).
-			Description("The codec: `bytes` (as is), `string` (UTF-8 text), `json` (one JSON document, checked), `avro` (binary Avro with a known schema, no header), `avro_confluent` (Confluent wire format: a zero byte, the 4-byte schema ID, then binary Avro), or a type registered from Go with `serde.Register`.").
+			Description("The codec: `bytes` (as is), `string` (UTF-8 text), `json` (one JSON document, checked), `avro` (binary Avro with a known schema, no header), `avro_confluent` (Confluent wire format: a zero byte, the 4-byte schema ID, then binary Avro), `json_schema` (JSON checked against a JSON Schema, no header), `json_schema_confluent` (the Confluent header, then the JSON), `protobuf` (a Protobuf message's bytes, no header), `protobuf_confluent` (the Confluent header, the message indexes, then the message's bytes), or a type registered from Go with `serde.Register`.").
 			Default(defType).
-			Examples("json", "avro_confluent"),
+			Examples("json", "avro_confluent", "protobuf_confluent"),
 		service.NewStringField(FieldSchema).
-			Description("An Avro schema, as JSON. For `avro` it is the schema the data is written with. For `avro_confluent` it is registered (or looked up) under the subject for encoding, and decoded records are resolved to it (schema evolution).").
+			Description("The schema, in the codec's language: an Avro schema (JSON), a JSON Schema, or a `.proto` file. For `avro` it is the schema the data is written with. For `avro_confluent` it is registered (or looked up) under the subject for encoding, and decoded records are resolved to it (schema evolution). For `json_schema_confluent` and `protobuf_confluent` it is registered (or looked up) for encoding; decoding uses the writer's schema, by the ID in each record.").
 			Default("").
 			Example(`{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}`),
 		service.NewStringField(FieldSchemaFile).
-			Description("A file holding the Avro schema, instead of `schema`.").
+			Description("A file holding the schema, instead of `schema`.").
 			Default("").
-			Example("./schemas/order.avsc"),
+			Example("./schemas/order.avsc").
+			Example("./protos/shop/v1/order.proto"),
+		service.NewStringField(FieldMessage).
+			Description("For `protobuf` and `protobuf_confluent`: the full name of the message type payloads are (e.g. `shop.v1.Order`). Empty means the schema's first message. Decoding `protobuf_confluent` takes the type from each record's message indexes instead.").
+			Default(""),
+		service.NewStringListField(FieldImportPaths).
+			Description("For `protobuf` and `protobuf_confluent`: directories the schema's imports are found in. Protobuf's well-known types (`google/protobuf/*.proto`) need none.").
+			Default([]any{}).
+			Advanced(),
+		service.NewBoolField(FieldUseProtoNames).
+			Description("For Protobuf: write JSON fields under their `.proto` names (`order_id`) instead of protojson's lowerCamelCase names (`orderId`). Either is read.").
+			Default(false).
+			Advanced(),
+		service.NewBoolField(FieldUseEnumNumbers).
+			Description("For Protobuf: write enum values as numbers instead of names. Either is read.").
+			Default(false).
+			Advanced(),
 		service.NewStringField(FieldReaderSchema).
 			Description("For `avro` only: the schema decoded records are resolved to, when data was written with an older or newer `schema`.").
 			Default("").
@@ -116,7 +141,7 @@ func Fields(defType string, mode Mode) []*service.ConfigField {
 			Default(false).
 			Advanced(),
 		service.NewBoolField(FieldIgnoreExtraFields).
-			Description("Drop JSON fields that the Avro record does not have, instead of failing the record.").
+			Description("Drop JSON fields that the Avro record or Protobuf message does not have, instead of failing the record.").
 			Default(false).
 			Advanced(),
 		RegistryField(),
@@ -127,6 +152,10 @@ func Fields(defType string, mode Mode) []*service.ConfigField {
 	}
 	if mode == Encode {
 		fields = append(fields, encoderFields()...)
+	} else {
+		fields = append(fields, service.NewBoolField(FieldValidate).
+			Description("For `json_schema` and `json_schema_confluent`: check each record read against its schema (`json_schema_confluent` fetches the writer's schema by ID). A record that does not validate is a deserialization error. Encoding always validates.").
+			Default(false))
 	}
 	return fields
 }
@@ -135,20 +164,20 @@ func Fields(defType string, mode Mode) []*service.ConfigField {
 func encoderFields() []*service.ConfigField {
 	return []*service.ConfigField{
 		service.NewStringField(FieldSubject).
-			Description("For `avro_confluent`: the registry subject, overriding `subject_strategy`.").
+			Description("For the `_confluent` types: the registry subject, overriding `subject_strategy`.").
 			Default(""),
 		service.NewStringAnnotatedEnumField(FieldSubjectStrategy, map[string]string{
 			serde.StrategyTopicName:       "`<topic>-key` or `<topic>-value` (Confluent's default).",
-			serde.StrategyRecordName:      "The full name of the record schema, whatever the topic.",
-			serde.StrategyTopicRecordName: "`<topic>-<record full name>`.",
+			serde.StrategyRecordName:      "The record's full name (Avro), the message's full name (Protobuf) or the schema's `title` (JSON Schema), whatever the topic.",
+			serde.StrategyTopicRecordName: "`<topic>-<record name>`, the record name as for `record_name`.",
 		}).
-			Description("For `avro_confluent`: how the subject is named when `subject` is empty.").
+			Description("For the `_confluent` types: how the subject is named when `subject` is empty.").
 			Default(serde.StrategyTopicName),
 		service.NewBoolField(FieldAutoRegister).
-			Description("For `avro_confluent`: register the schema under the subject if it is not there. When off, the schema must already be registered.").
+			Description("For the `_confluent` types: register the schema under the subject if it is not there (with `protobuf_confluent`, each imported file too, under its import path). When off, the schema must already be registered.").
 			Default(true),
 		service.NewBoolField(FieldUseLatest).
-			Description("For `avro_confluent`: encode with the subject's latest registered schema instead of `schema`.").
+			Description("For the `_confluent` types: encode with the subject's latest registered schema instead of `schema`.").
 			Default(false),
 		service.NewDurationField(FieldLatestRefresh).
 			Description("With `use_latest`, how often to look for a newer latest version.").
@@ -196,7 +225,7 @@ func RegistryField() *service.ConfigField {
 			Default("10s").
 			Advanced(),
 	).
-		Description("The Confluent-compatible schema registry, for `avro_confluent`.").
+		Description("The Confluent-compatible schema registry, for the `_confluent` types.").
 		LintRule(confrules.Set{Rules: []confrules.Rule{
 			{When: `!["string", "array", "null"].contains(this.url.type())`, Message: `"url: want a string or a list of strings, got %s".format(this.url.type())`},
 			{When: `this.url.type() == "array" && this.url.any(u -> u.type() != "string")`, Message: `"url: every item of the list must be a string"`},
@@ -298,6 +327,17 @@ func config(conf *service.ParsedConfig, mode Mode) (serde.Config, error) {
 	str(FieldReaderSchema, &c.ReaderSchema)
 	boolean(FieldTaggedUnions, &c.JSON.TaggedUnions)
 	boolean(FieldIgnoreExtraFields, &c.JSON.IgnoreExtraFields)
+	boolean(FieldUseProtoNames, &c.JSON.ProtoNames)
+	boolean(FieldUseEnumNumbers, &c.JSON.EnumNumbers)
+	str(FieldMessage, &c.Message)
+	if err == nil {
+		if c.ImportPaths, err = conf.FieldStringList(FieldImportPaths); err != nil {
+			err = fmt.Errorf("%s: %w", FieldImportPaths, err)
+		}
+	}
+	if mode == Decode {
+		boolean(FieldValidate, &c.Validate)
+	}
 	if mode == Encode {
 		str(FieldSubject, &c.Subject)
 		str(FieldSubjectStrategy, &c.SubjectStrategy)

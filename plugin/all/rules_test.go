@@ -127,6 +127,17 @@ func TestRulesAgreeInLintAndConstructor(t *testing.T) {
 		{"serialize confluent without schema", processor, "serialize:\n  type: avro_confluent\n  schema_registry: { url: [ http://localhost:8081 ] }\n", "type avro_confluent needs schema or schema_file to serialize"},
 		{"deserialize confluent without schema", processor, "deserialize:\n  type: avro_confluent\n  schema_registry: { url: [ http://localhost:8081 ] }\n", ""},
 		{"deserialize avro without schema", processor, "deserialize:\n  type: avro\n", "type avro needs schema or schema_file"},
+		{"serialize json_schema without schema", processor, "serialize:\n  type: json_schema\n", "type json_schema needs schema or schema_file"},
+		{"deserialize json_schema_confluent without registry", processor, "deserialize:\n  type: json_schema_confluent\n", "type json_schema_confluent needs schema_registry.url"},
+		{"serialize json_schema_confluent without schema", processor, "serialize:\n  type: json_schema_confluent\n  schema_registry: { url: http://localhost:8081 }\n", "type json_schema_confluent needs schema or schema_file to serialize"},
+		{"deserialize json_schema_confluent validating", processor, "deserialize:\n  type: json_schema_confluent\n  validate: true\n  schema_registry: { url: http://localhost:8081 }\n", ""},
+		{"deserialize validate on avro", processor, "deserialize:\n  type: avro\n  schema: '\"long\"'\n  validate: true\n", "validate applies to types json_schema and json_schema_confluent only"},
+		{"sink protobuf_confluent", output, sink + "  value_serializer:\n    type: protobuf_confluent\n    schema: 'syntax = \"proto3\"; message A { string id = 1; }'\n    message: A\n    schema_registry: { url: http://localhost:8081 }\n", ""},
+		{"sink protobuf_confluent without registry", output, sink + "  value_serializer:\n    type: protobuf_confluent\n    schema: 'syntax = \"proto3\"; message A {}'\n", "value_serializer: type protobuf_confluent needs schema_registry.url"},
+		{"source protobuf decoder by ID", input, source + "  topics: [ t ]\n  value_deserializer:\n    type: protobuf_confluent\n    use_proto_names: true\n    schema_registry: { url: http://localhost:8081 }\n", ""},
+		{"source protobuf without schema", input, source + "  topics: [ t ]\n  key_deserializer:\n    type: protobuf\n", "key_deserializer: type protobuf needs schema or schema_file"},
+		{"message on avro", processor, "serialize:\n  type: avro\n  schema: '\"long\"'\n  message: A\n", "message applies to types protobuf and protobuf_confluent only"},
+		{"use_proto_names on json", processor, "deserialize:\n  type: json\n  use_proto_names: true\n", "use_proto_names and use_enum_numbers apply to types protobuf and protobuf_confluent only"},
 		{"serialize schema and schema_file", processor, "serialize:\n  type: avro\n  schema: '\"long\"'\n  schema_file: x.avsc\n", "fields schema and schema_file are mutually exclusive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
