@@ -74,6 +74,21 @@ func TestJSONSchemaValidates(t *testing.T) {
 	}
 }
 
+// format is checked for draft-07, as Confluent's validator checks it,
+// and not for 2020-12 unless its meta-schema asks.
+func TestJSONSchemaFormat(t *testing.T) {
+	ctx := context.Background()
+	in := []byte(`{"at":"yesterday"}`)
+	d7 := mustCodec(t, Config{Type: "json_schema", Schema: `{"properties":{"at":{"type":"string","format":"date-time"}}}`})
+	if _, err := d7.Serialize(ctx, Target{}, in); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "date-time") {
+		t.Errorf("draft-07: %v", err)
+	}
+	d2020 := mustCodec(t, Config{Type: "json_schema", Schema: `{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"at":{"type":"string","format":"date-time"}}}`})
+	if _, err := d2020.Serialize(ctx, Target{}, in); err != nil {
+		t.Errorf("2020-12: %v", err)
+	}
+}
+
 func TestJSONSchemaFileRefs(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) {

@@ -162,20 +162,28 @@ func messageIndexes(md protoreflect.MessageDescriptor) []int {
 }
 
 // protoJSON converts between JSON and a message's wire bytes with
-// protojson's rules (docs/serde.md lists them).
+// protojson's rules (docs/serde.md lists them). Encoding tries the fast
+// path first (protobuf_fast.go).
 type protoJSON struct {
-	in  protojson.UnmarshalOptions
-	out protojson.MarshalOptions
+	in    protojson.UnmarshalOptions
+	out   protojson.MarshalOptions
+	plans *fastPlans
 }
 
 func newProtoJSON(o JSONOptions) protoJSON {
 	return protoJSON{
-		in:  protojson.UnmarshalOptions{DiscardUnknown: o.IgnoreExtraFields},
-		out: protojson.MarshalOptions{UseProtoNames: o.ProtoNames, UseEnumNumbers: o.EnumNumbers},
+		in:    protojson.UnmarshalOptions{DiscardUnknown: o.IgnoreExtraFields},
+		out:   protojson.MarshalOptions{UseProtoNames: o.ProtoNames, UseEnumNumbers: o.EnumNumbers},
+		plans: &fastPlans{},
 	}
 }
 
 func (p protoJSON) encode(md protoreflect.MessageDescriptor, dst, payload []byte) ([]byte, error) {
+	if plan := p.plans.of(md); plan != nil {
+		if out, ok := fastEncode(plan, dst, payload); ok {
+			return out, nil
+		}
+	}
 	m := dynamicpb.NewMessage(md)
 	if err := p.in.Unmarshal(payload, m); err != nil {
 		return nil, fmt.Errorf("JSON to %s: %w", md.FullName(), err)
