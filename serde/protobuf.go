@@ -165,6 +165,7 @@ func messageIndexes(md protoreflect.MessageDescriptor) []int {
 // protojson's rules (docs/serde.md lists them). Encoding tries the fast
 // path first (protobuf_fast.go).
 type protoJSON struct {
+	opts  JSONOptions
 	in    protojson.UnmarshalOptions
 	out   protojson.MarshalOptions
 	plans *fastPlans
@@ -172,6 +173,7 @@ type protoJSON struct {
 
 func newProtoJSON(o JSONOptions) protoJSON {
 	return protoJSON{
+		opts:  o,
 		in:    protojson.UnmarshalOptions{DiscardUnknown: o.IgnoreExtraFields},
 		out:   protojson.MarshalOptions{UseProtoNames: o.ProtoNames, UseEnumNumbers: o.EnumNumbers},
 		plans: &fastPlans{},
@@ -196,6 +198,11 @@ func (p protoJSON) encode(md protoreflect.MessageDescriptor, dst, payload []byte
 }
 
 func (p protoJSON) decode(md protoreflect.MessageDescriptor, data []byte) ([]byte, error) {
+	if plan := p.plans.of(md); plan != nil {
+		if out, ok := fastDecode(plan, p.opts, make([]byte, 0, 2*len(data)+16), data); ok {
+			return out, nil
+		}
+	}
 	m := dynamicpb.NewMessage(md)
 	if err := unmarshal(data, m); err != nil {
 		return nil, fmt.Errorf("%s: %w", md.FullName(), err)

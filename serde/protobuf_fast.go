@@ -30,21 +30,25 @@ import (
 // fastPlan is a message's plan, or nil when the message needs protojson.
 type fastPlan struct {
 	fields  map[string]*fastField // by JSON name and by .proto name
+	byNum   map[protowire.Number]*fastField
+	ordered []*fastField // in declaration order, as protojson writes them
 	nfields int
 	wrapper protoreflect.Kind // for a wrapper type, the kind of its value
 	stamp   bool              // google.protobuf.Timestamp
 }
 
 type fastField struct {
-	slow     bool // a field of a type only protojson reads (Duration, Struct, Any, …)
-	index    int  // in the message's fields, for the duplicate check
-	num      protowire.Number
-	kind     protoreflect.Kind
-	list     bool
-	presence bool // written even when zero
-	oneof    int  // 1 + the oneof's index, or 0
-	msg      *fastPlan
-	enum     protoreflect.EnumValueDescriptors
+	slow      bool // a field of a type only protojson reads (Duration, Struct, Any, …)
+	index     int  // in the message's fields, for the duplicate check
+	jsonName  string
+	protoName string
+	num       protowire.Number
+	kind      protoreflect.Kind
+	list      bool
+	presence  bool // written even when zero
+	oneof     int  // 1 + the oneof's index, or 0
+	msg       *fastPlan
+	enum      protoreflect.EnumValueDescriptors
 	// Maps: the entry's key and value.
 	key, val *fastField
 }
@@ -77,15 +81,17 @@ func buildPlan(md protoreflect.MessageDescriptor, building map[protoreflect.Mess
 	if md.ParentFile().Package() == "google.protobuf" || md.ParentFile().Syntax() != protoreflect.Proto3 || md.ExtensionRanges().Len() > 0 {
 		return nil // other well-known types, proto2 and editions semantics: protojson
 	}
-	p := &fastPlan{fields: map[string]*fastField{}, nfields: md.Fields().Len()}
+	p := &fastPlan{fields: map[string]*fastField{}, byNum: map[protowire.Number]*fastField{}, nfields: md.Fields().Len()}
 	building[md] = p
 	fields := md.Fields()
 	for i := range fields.Len() {
 		fd := fields.Get(i)
 		f := planField(fd, building)
-		f.index = i
-		p.fields[fd.JSONName()] = f
-		p.fields[string(fd.Name())] = f
+		f.index, f.jsonName, f.protoName = i, fd.JSONName(), string(fd.Name())
+		p.fields[f.jsonName] = f
+		p.fields[f.protoName] = f
+		p.byNum[f.num] = f
+		p.ordered = append(p.ordered, f)
 	}
 	return p
 }

@@ -444,3 +444,50 @@ func TestProtobufFastPathTakes(t *testing.T) {
 		}
 	}
 }
+
+// The fast path back writes exactly what protojson writes, byte for byte
+// (after protojson's spacing is removed), for whatever it takes; it never
+// takes what protojson refuses.
+func FuzzProtobufFastDecode(f *testing.F) {
+	ps, err := compileProto(context.Background(), fastProto, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	md, _ := ps.message("fast.M")
+	plan := (&fastPlans{}).of(md)
+	for _, seed := range []string{
+		`{"s":"a\u0001\"\\<","b":"AAEC/w==","ok":true,"d":1.5e-7,"f":-2.5e3,"i32":-7,"i64":"-9007199254740993","u32":7,"u64":"18446744073709551615","s32":-3,"s64":"-4","f32":5,"f64":"6","sf32":-8,"sf64":"-9","e":"E2"}`,
+		`{"ri":[1,"2",-3],"rs":["x",""],"rm":[{},{"s":"n"}],"mm":{"b":{"i32":1},"a":{}},"mi":{"-1":"x","2":""},"mb":{"true":0.5,"false":0}}`,
+		`{"one":"x","at":"2026-11-23T10:00:00.123456789Z","ws":"","wi":"0","wd":-0.0,"wb":false,"opt":0,"re":["E1","E0"],"rf":[0.1,1e38],"rb":[true,false]}`,
+		`{"two":{"two":{"one":""}},"at":"1970-01-01T00:00:00Z","d":1e21,"f":"NaN"}`,
+	} {
+		m := dynamicpb.NewMessage(md)
+		if err := protojson.Unmarshal([]byte(seed), m); err != nil {
+			f.Fatal(err)
+		}
+		b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		f.Add(b, false, false)
+	}
+	f.Add([]byte{0x08, 0x80, 0x80, 0x80, 0x80, 0x10}, true, true) // i32 = 2^32 on the wire: reads as 0
+	f.Add([]byte{0xa2, 0x01, 0x02, 0x10, 0x01, 0xa2, 0x01, 0x02, 0x10, 0x02}, false, true)
+	f.Fuzz(func(t *testing.T, data []byte, names, enumNo bool) {
+		o := JSONOptions{ProtoNames: names, EnumNumbers: enumNo}
+		fast, ok := fastDecode(plan, o, nil, data)
+		if !ok {
+			return
+		}
+		m := dynamicpb.NewMessage(md)
+		if err := proto.Unmarshal(data, m); err != nil {
+			t.Fatalf("the fast path read %x as %s; proto refuses it: %v", data, fast, err)
+		}
+		want, err := protojson.MarshalOptions{UseProtoNames: names, UseEnumNumbers: enumNo}.Marshal(m)
+		if err != nil {
+			t.Fatalf("the fast path read %x as %s; protojson refuses it: %v", data, fast, err)
+		}
+		var compact bytes.Buffer
+		_ = json.Compact(&compact, want)
+		if !bytes.Equal(fast, compact.Bytes()) {
+			t.Fatalf("%x:\n fast      %s\n protojson %s", data, fast, compact.Bytes())
+		}
+	})
+}
