@@ -196,8 +196,8 @@ func expectedOrder(i int) any {
 	o := map[string]any{
 		"id": fmt.Sprintf("o-%d", i), "amount": fmt.Sprint(i * 1000000000000), "rate": float64(i) / 4,
 		"sig": "AAEC/w==", "status": status, "tags": []any{fmt.Sprintf("t%d", i), "x"},
-		"counts": map[string]any{"a": float64(i), "b": float64(1)},
-		"line":   map[string]any{"sku": fmt.Sprintf("s%d", i), "qty": float64(i)},
+		"counts":  map[string]any{"a": float64(i), "b": float64(1)},
+		"line":    map[string]any{"sku": fmt.Sprintf("s%d", i), "qty": float64(i)},
 		"created": "2026-11-23T10:00:00.123Z", "ttl": "1.500s", "note": fmt.Sprintf("n%d", i),
 		"attrs": map[string]any{"fragile": true, "floor": float64(i), "names": []any{"a", nil}},
 	}
