@@ -504,7 +504,8 @@ func appendJSONString(dst []byte, s string) []byte {
 }
 
 // appendJSONBytes appends b as a JSON string: quotes, backslashes and
-// control characters escaped, UTF-8 kept as it is.
+// control characters escaped (\b \f \n \r \t, else \u00XX, as
+// encoding/json and protojson write them), UTF-8 kept as it is.
 func appendJSONBytes(dst []byte, b []byte) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -519,6 +520,10 @@ func appendJSONBytes(dst []byte, b []byte) []byte {
 			dst = append(dst, '\\', c)
 		case '\n':
 			dst = append(dst, '\\', 'n')
+		case '\b':
+			dst = append(dst, '\\', 'b')
+		case '\f':
+			dst = append(dst, '\\', 'f')
 		case '\r':
 			dst = append(dst, '\\', 'r')
 		case '\t':

@@ -424,57 +424,37 @@ func (e *fastEncoder) integer(k protoreflect.Kind, text []byte, dst []byte) []by
 		e.give = true
 		return dst
 	}
-	s := string(text)
+	size := 64
 	switch k {
-	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
-		v, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			e.give = true
-			return dst
-		}
-		switch k {
-		case protoreflect.Sint32Kind:
-			return protowire.AppendVarint(dst, protowire.EncodeZigZag(v))
-		case protoreflect.Sfixed32Kind:
-			return protowire.AppendFixed32(dst, uint32(int32(v)))
-		}
-		return protowire.AppendVarint(dst, uint64(v))
-	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			e.give = true
-			return dst
-		}
-		switch k {
-		case protoreflect.Sint64Kind:
-			return protowire.AppendVarint(dst, protowire.EncodeZigZag(v))
-		case protoreflect.Sfixed64Kind:
-			return protowire.AppendFixed64(dst, uint64(v))
-		}
-		return protowire.AppendVarint(dst, uint64(v))
-	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		v, err := strconv.ParseUint(s, 10, 32)
-		if err != nil {
-			e.give = true
-			return dst
-		}
-		if k == protoreflect.Fixed32Kind {
-			return protowire.AppendFixed32(dst, uint32(v))
-		}
-		return protowire.AppendVarint(dst, v)
-	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			e.give = true
-			return dst
-		}
-		if k == protoreflect.Fixed64Kind {
-			return protowire.AppendFixed64(dst, v)
-		}
-		return protowire.AppendVarint(dst, v)
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind, protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		size = 32
 	}
-	e.give = true
-	return dst
+	var v uint64
+	var err error
+	switch k {
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
+		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		var x int64
+		x, err = strconv.ParseInt(string(text), 10, size)
+		v = uint64(x) // sign-extended, as Protobuf writes negative ints
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		v, err = strconv.ParseUint(string(text), 10, size)
+	default:
+		err = strconv.ErrSyntax
+	}
+	if err != nil {
+		e.give = true
+		return dst
+	}
+	switch k {
+	case protoreflect.Sint32Kind, protoreflect.Sint64Kind:
+		return protowire.AppendVarint(dst, protowire.EncodeZigZag(int64(v)))
+	case protoreflect.Sfixed32Kind, protoreflect.Fixed32Kind:
+		return protowire.AppendFixed32(dst, uint32(v))
+	case protoreflect.Sfixed64Kind, protoreflect.Fixed64Kind:
+		return protowire.AppendFixed64(dst, v)
+	}
+	return protowire.AppendVarint(dst, v)
 }
 
 // timestamp appends a Timestamp's fields from its RFC 3339 text. Only the

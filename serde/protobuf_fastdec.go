@@ -3,7 +3,6 @@ package serde
 import (
 	"encoding/base64"
 	"math"
-	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +40,23 @@ func next(b []byte) (num protowire.Number, typ protowire.Type, val, rest []byte,
 		val, _ = protowire.ConsumeBytes(val)
 	}
 	return num, typ, val, rest, true
+}
+
+// fields calls each with every field of b, in order; it gives up, and
+// reports false, on bytes proto would refuse, or when each says stop.
+func (d *fastDecoder) fields(b []byte, each func(num protowire.Number, typ protowire.Type, val []byte) bool) bool {
+	for len(b) > 0 {
+		num, typ, val, rest, ok := next(b)
+		if !ok {
+			d.give = true
+			return false
+		}
+		b = rest
+		if !each(num, typ, val) {
+			return false
+		}
+	}
+	return true
 }
 
 // span is one occurrence of a known field in a message's bytes.
@@ -84,18 +100,15 @@ func (d *fastDecoder) message(p *fastPlan, dst, data []byte) []byte {
 	sp := spanPool.Get().(*[]span)
 	spans := (*sp)[:0]
 	defer func() { *sp = spans[:0]; spanPool.Put(sp) }()
-	for len(data) > 0 {
-		num, typ, val, rest, ok := next(data)
-		if !ok {
-			d.give = true
-			return dst
+	if !d.fields(data, func(num protowire.Number, typ protowire.Type, val []byte) bool {
+		// An unknown field, or a wrong wire type, which reads as unknown:
+		// protojson leaves it out.
+		if f := p.byNum[num]; f != nil && wireFits(f, typ) {
+			spans = append(spans, span{field: f.index, typ: typ, val: val})
 		}
-		data = rest
-		f := p.byNum[num]
-		if f == nil || !wireFits(f, typ) {
-			continue // unknown, or a wrong wire type, which reads as unknown: protojson leaves it out
-		}
-		spans = append(spans, span{field: f.index, typ: typ, val: val})
+		return true
+	}) {
+		return dst
 	}
 	// The last member set of each oneof is the one that counts.
 	var lastOneof [8]int
@@ -306,14 +319,7 @@ func (d *fastDecoder) mapValue(f *fastField, spans []span, dst []byte) []byte {
 		var e entry
 		var key []byte
 		keyTyp := protowire.Type(-1)
-		b := s.val
-		for len(b) > 0 {
-			num, typ, v, rest, ok := next(b)
-			if !ok {
-				d.give = true
-				return dst
-			}
-			b = rest
+		if !d.fields(s.val, func(num protowire.Number, typ protowire.Type, v []byte) bool {
 			switch {
 			case num == 1 && typ == wireType(f.key.kind):
 				key, keyTyp = v, typ
@@ -324,8 +330,11 @@ func (d *fastDecoder) mapValue(f *fastField, spans []span, dst []byte) []byte {
 				// fails on it (or panics; see unmarshal), so protojson's
 				// path gives the answer.
 				d.give = true
-				return dst
+				return false
 			}
+			return true
+		}) {
+			return dst
 		}
 		e.key, e.sortBy = d.mapKey(f.key, key, keyTyp)
 		if d.give {
@@ -519,50 +528,17 @@ func (d *fastDecoder) scalar(f *fastField, dst []byte, typ protowire.Type, v []b
 // str appends a JSON string as protojson writes it; invalid UTF-8 is
 // protojson's error to give.
 func (d *fastDecoder) str(dst, v []byte) []byte {
-	dst = append(dst, '"')
-	for len(v) > 0 {
-		r, n := utf8.DecodeRune(v)
-		switch {
-		case r == utf8.RuneError && n == 1:
-			d.give = true
-			return dst
-		case r < ' ' || r == '"' || r == '\\':
-			dst = append(dst, '\\')
-			switch r {
-			case '"', '\\':
-				dst = append(dst, byte(r))
-			case '\b':
-				dst = append(dst, 'b')
-			case '\f':
-				dst = append(dst, 'f')
-			case '\n':
-				dst = append(dst, 'n')
-			case '\r':
-				dst = append(dst, 'r')
-			case '\t':
-				dst = append(dst, 't')
-			default:
-				dst = append(dst, 'u')
-				dst = append(dst, "0000"[1+(bits.Len32(uint32(r))-1)/4:]...)
-				dst = strconv.AppendUint(dst, uint64(r), 16)
-			}
-		default:
-			dst = append(dst, v[:n]...)
-		}
-		v = v[n:]
+	if !utf8.Valid(v) {
+		d.give = true
+		return dst
 	}
-	return append(dst, '"')
+	return appendJSONBytes(dst, v)
 }
 
 // appendJSONFloat writes a float as protojson does (encoding/json's form).
 func appendJSONFloat(dst []byte, f float64, bitSize int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(dst, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(dst, `"-Infinity"`...)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return appendFloat(dst, f, bitSize) // as strings, as for Avro
 	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 {
@@ -589,13 +565,7 @@ const (
 
 func (d *fastDecoder) timestamp(dst, data []byte) []byte {
 	var sec, nanos int64
-	for len(data) > 0 {
-		num, typ, val, rest, ok := next(data)
-		if !ok {
-			d.give = true
-			return dst
-		}
-		data = rest
+	if !d.fields(data, func(num protowire.Number, typ protowire.Type, val []byte) bool {
 		if typ == protowire.VarintType && (num == 1 || num == 2) {
 			x, _ := protowire.ConsumeVarint(val)
 			if num == 1 {
@@ -604,6 +574,9 @@ func (d *fastDecoder) timestamp(dst, data []byte) []byte {
 				nanos = int64(int32(x))
 			}
 		}
+		return true
+	}) {
+		return dst
 	}
 	if sec < minTimestamp || sec > maxTimestamp || nanos < 0 || nanos >= 1e9 {
 		d.give = true
@@ -623,20 +596,17 @@ func (d *fastDecoder) wrapped(p *fastPlan, dst, data []byte) []byte {
 	f := &fastField{kind: p.wrapper}
 	want := wireType(p.wrapper)
 	val := zeroWire(p.wrapper)
-	for len(data) > 0 {
-		num, typ, v, rest, ok := next(data)
-		if !ok {
-			d.give = true
-			return dst
-		}
-		data = rest
+	if !d.fields(data, func(num protowire.Number, typ protowire.Type, v []byte) bool {
 		if num == 1 && typ == want {
 			val = v
 			if p.wrapper == protoreflect.StringKind && !utf8.Valid(v) {
 				d.give = true
-				return dst
+				return false
 			}
 		}
+		return true
+	}) {
+		return dst
 	}
 	return d.scalar(f, dst, want, val)
 }

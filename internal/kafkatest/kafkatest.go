@@ -100,3 +100,34 @@ func RunStream(t testing.TB, env *service.Environment, yaml string, timeout time
 		t.Fatalf("run: %v", err)
 	}
 }
+
+// RunUntil builds the pipeline from yaml in env and runs it until done
+// reports true (a pipeline whose input never ends, such as kafka_source),
+// then stops it. It fails the test, naming what and showing metrics,
+// if done is not true within timeout.
+func RunUntil(t testing.TB, env *service.Environment, metrics *Metrics, yaml, what string, timeout time.Duration, done func() bool) {
+	t.Helper()
+	b := env.NewStreamBuilder()
+	if err := b.SetYAML(yaml); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	s, err := b.Build()
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	go func() { _ = s.Run(context.Background()) }()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = s.Stop(ctx)
+	}
+	deadline := time.Now().Add(timeout)
+	for !done() {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("%s did not happen in %v\n%s", what, timeout, metrics.Dump("kafka_"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+}

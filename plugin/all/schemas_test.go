@@ -103,8 +103,7 @@ logger:
 `, n, kafkatest.Brokers(c), schema, orderMapping, reg.URL()), 30*time.Second)
 
 	env, metrics := kafkatest.NewEnvWithMetrics()
-	b := env.NewStreamBuilder()
-	if err := b.SetYAML(fmt.Sprintf(`
+	kafkatest.RunUntil(t, env, metrics, fmt.Sprintf(`
 input:
   kafka_source:
     seed_brokers: [ %[1]s ]
@@ -133,26 +132,11 @@ metrics:
   capture: {}
 logger:
   level: warn
-`, kafkatest.Brokers(c), reg.URL(), schema)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	go func() { _ = s.Run(ctx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for metrics.Get(`kafka_sink_records{outcome="delivered"}`) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the copy did not finish\n%s", metrics.Dump("kafka_"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	_ = s.Stop(stop)
+`, kafkatest.Brokers(c), reg.URL(), schema), "the copy to finish", 30*time.Second, func() bool {
+		return metrics.Get(`kafka_sink_records{outcome="delivered"}`) >= n
+	})
 
+	ctx := context.Background()
 	dec, err := serde.New(serde.Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
 	if err != nil {
 		t.Fatal(err)
@@ -283,8 +267,7 @@ logger:
 		t.Fatal(err)
 	}
 	env, metrics = kafkatest.NewEnvWithMetrics()
-	b := env.NewStreamBuilder()
-	if err := b.SetYAML(fmt.Sprintf(`
+	kafkatest.RunUntil(t, env, metrics, fmt.Sprintf(`
 input:
   kafka_source:
     seed_brokers: [ %[1]s ]
@@ -302,24 +285,9 @@ metrics:
   capture: {}
 logger:
   level: error
-`, kafkatest.Brokers(c), reg.URL())); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Run(ctx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for metrics.Get(`kafka_source_records{outcome="delivered"}`) < 15 || metrics.Get(`kafka_source_records{outcome="dead_lettered"}`) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the source did not finish\n%s", metrics.Dump("kafka_"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	_ = s.Stop(stop)
+`, kafkatest.Brokers(c), reg.URL()), "the source to finish", 30*time.Second, func() bool {
+		return metrics.Get(`kafka_source_records{outcome="delivered"}`) >= 15 && metrics.Get(`kafka_source_records{outcome="dead_lettered"}`) >= 1
+	})
 	in := kafkatest.ReadAll(t, c, "in.dlq")
 	if len(in) != 1 || string(in[0].Key) != "forged" || !strings.Contains(headers(in[0])[dlq.HeaderExceptionMsg], `at "/id": minimum: got -5, want 1`) {
 		t.Fatalf("source dead letters: %d, %v", len(in), in)

@@ -47,8 +47,7 @@ func TestCompactedTopicCopy(t *testing.T) {
 	}
 
 	env, metrics := kafkatest.NewEnvWithMetrics()
-	b := env.NewStreamBuilder()
-	if err := b.SetYAML(fmt.Sprintf(`
+	kafkatest.RunUntil(t, env, metrics, fmt.Sprintf(`
 input:
   kafka_source:
     seed_brokers: [ %[1]s ]
@@ -71,24 +70,9 @@ metrics:
   capture: {}
 logger:
   level: warn
-`, kafkatest.Brokers(c), reg.URL(), stateSchema)); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Run(ctx) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for metrics.Get(`kafka_sink_records{outcome="delivered"}`) < 60 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the copy did not finish\n%s", metrics.Dump("kafka_"))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	stop, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	_ = s.Stop(stop)
+`, kafkatest.Brokers(c), reg.URL(), stateSchema), "the copy to finish", 30*time.Second, func() bool {
+		return metrics.Get(`kafka_sink_records{outcome="delivered"}`) >= 60
+	})
 
 	history := func(topic string) map[string][]string {
 		h := map[string][]string{}

@@ -68,16 +68,7 @@ logger:
 				}
 				last[string(r.Key)] = n
 			}
-			lost, dups := 0, 0
-			for i := range total {
-				switch k := seen[strconv.Itoa(i)]; {
-				case k == 0:
-					lost++
-				case k > 1:
-					dups += k - 1
-				}
-			}
-			if lost != 0 || dups != 0 {
+			if lost, dups := lostAndDuplicates(seen, total); lost != 0 || dups != 0 {
 				t.Errorf("%d lost, %d duplicates", lost, dups)
 			}
 			if inFlight == 1 && outOfOrder != 0 {
@@ -136,16 +127,7 @@ output:
 	for _, r := range kafkatest.ReadAll(t, c, "sink") {
 		seen[string(r.Value)]++
 	}
-	lost, dups := 0, 0
-	for i := range total {
-		switch k := seen[strconv.Itoa(i)]; {
-		case k == 0:
-			lost++
-		case k > 1:
-			dups += k - 1
-		}
-	}
-	if lost != 0 || dups != 0 {
+	if lost, dups := lostAndDuplicates(seen, total); lost != 0 || dups != 0 {
 		t.Errorf("%d lost, %d duplicates", lost, dups)
 	}
 	if n := logs.count("reconnecting"); n != 0 {
@@ -179,4 +161,18 @@ func (l *logCapture) count(sub string) int {
 		}
 	}
 	return n
+}
+
+// lostAndDuplicates counts, of the values 0 to total-1 (as text), those
+// seen never and the extra copies of those seen more than once.
+func lostAndDuplicates(seen map[string]int, total int) (lost, dups int) {
+	for i := range total {
+		switch k := seen[strconv.Itoa(i)]; {
+		case k == 0:
+			lost++
+		case k > 1:
+			dups += k - 1
+		}
+	}
+	return lost, dups
 }
