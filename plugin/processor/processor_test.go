@@ -78,26 +78,7 @@ func runProcessors(t *testing.T, processors string, payloads [][]byte) (out []st
 // The example pipeline writes Avro keys and Confluent-framed Avro values;
 // the deserialize processor reads the values back to the same orders.
 func TestAvroOrdersExample(t *testing.T) {
-	c := kafkatest.Cluster(t, kfake.SeedTopics(4, "orders-avro"))
-	reg := srfake.New()
-	defer reg.Close()
-	t.Setenv("KAFKA_BROKERS", kafkatest.Brokers(c))
-	t.Setenv("SCHEMA_REGISTRY_URL", reg.URL())
-
-	root := filepath.Join("..", "..")
-	conf, err := os.ReadFile(filepath.Join(root, "config", "examples", "avro_orders.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd, _ := os.Getwd()
-	if err := os.Chdir(root); err != nil { // schema_file is relative to the repository
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd) //nolint:errcheck // restoring the test's directory
-	kafkatest.RunStream(t, nil, string(conf)+"\nlogger: {level: warn}\n", time.Minute)
-	if err := os.Chdir(wd); err != nil {
-		t.Fatal(err)
-	}
+	c, reg := runExample(t, "avro_orders.yaml", "orders-avro")
 
 	recs := kafkatest.ReadAll(t, c, "orders-avro")
 	if len(recs) != 1000 {
@@ -269,4 +250,25 @@ serialize:
 	if len(errs) != 1 || !strings.Contains(errs[0], "Authorization") {
 		t.Fatalf("basic_auth.enabled: false still authenticated: %q", errs)
 	}
+}
+
+// runExample runs config/examples/<name> to its end against a cluster
+// with topic and a registry, as its comment says to run it: from the
+// repository's root (its schema files are relative to it), with
+// KAFKA_BROKERS and SCHEMA_REGISTRY_URL set.
+func runExample(t *testing.T, name, topic string) (*kfake.Cluster, *srfake.Registry) {
+	t.Helper()
+	c := kafkatest.Cluster(t, kfake.SeedTopics(4, topic))
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	t.Setenv("KAFKA_BROKERS", kafkatest.Brokers(c))
+	t.Setenv("SCHEMA_REGISTRY_URL", reg.URL())
+	root := filepath.Join("..", "..")
+	conf, err := os.ReadFile(filepath.Join(root, "config", "examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(root)
+	kafkatest.RunStream(t, nil, string(conf)+"\nlogger: {level: warn}\n", time.Minute)
+	return c, reg
 }

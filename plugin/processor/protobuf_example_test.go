@@ -4,16 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sr"
-	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 	"github.com/ferry-connect/ferry/serde"
@@ -24,23 +20,7 @@ import (
 // registered under its import path; a reader with no schema of its own
 // decodes every value back to its order.
 func TestProtobufOrdersExample(t *testing.T) {
-	c := kafkatest.Cluster(t, kfake.SeedTopics(4, "orders-proto"))
-	reg := srfake.New()
-	defer reg.Close()
-	t.Setenv("KAFKA_BROKERS", kafkatest.Brokers(c))
-	t.Setenv("SCHEMA_REGISTRY_URL", reg.URL())
-
-	root := filepath.Join("..", "..")
-	conf, err := os.ReadFile(filepath.Join(root, "config", "examples", "protobuf_orders.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wd, _ := os.Getwd()
-	if err := os.Chdir(root); err != nil { // schema_file and import_paths are relative to the repository
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd) //nolint:errcheck // restoring the test's directory
-	kafkatest.RunStream(t, nil, string(conf)+"\nlogger: {level: warn}\n", time.Minute)
+	c, reg := runExample(t, "protobuf_orders.yaml", "orders-proto")
 
 	ctx := context.Background()
 	cl, _ := sr.NewClient(sr.URLs(reg.URL()))
