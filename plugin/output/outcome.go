@@ -21,23 +21,14 @@ func (s *sink) finish(ctx context.Context, cl *kgo.Client, batch service.Message
 		unreachable  = true
 		first        error
 	)
-	for i := range recs {
-		r := &recs[i]
-		if r.err == nil {
-			continue
-		}
-		s.ledger.Error(r.class.Stage, r.class.Reason)
-		if r.dead {
-			dead++
-			continue
-		}
+	dead = s.failures(recs, func(i int, r *record) {
 		nacked++
 		unreachable = unreachable && r.class.Unreachable
-		r.err = fmt.Errorf("record %d of %d (topic %q): %s: %w", i, len(batch), r.rec.Topic, r.class.Stage, r.err)
+		r.err = r.describe(i, len(batch), "")
 		if first == nil {
 			first = r.err
 		}
-	}
+	})
 	s.ledger.Outcome(accounting.Delivered, len(batch)-nacked-dead)
 	s.ledger.Outcome(accounting.DeadLettered, dead)
 	s.ledger.Outcome(accounting.Nacked, nacked)
@@ -63,4 +54,30 @@ func (s *sink) finish(ctx context.Context, cl *kgo.Client, batch service.Message
 		}
 	}
 	return be
+}
+
+// failures counts each failed record among the ledger's errors and
+// returns how many were dead-lettered; nack is called with each of the
+// others, in order.
+func (s *sink) failures(recs []record, nack func(i int, r *record)) (dead int) {
+	for i := range recs {
+		r := &recs[i]
+		if r.err == nil {
+			continue
+		}
+		s.ledger.Error(r.class.Stage, r.class.Reason)
+		if r.dead {
+			dead++
+			continue
+		}
+		nack(i, r)
+	}
+	return dead
+}
+
+// describe is r's error as the pipeline sees it: which record of the
+// batch, its topic and the stage that failed, then why (and, after it,
+// what that means for the batch, if anything).
+func (r *record) describe(i, n int, then string) error {
+	return fmt.Errorf("record %d of %d (topic %q): %s: %w%s", i, n, r.rec.Topic, r.class.Stage, r.err, then)
 }

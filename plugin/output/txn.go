@@ -280,20 +280,11 @@ func (t *transactor) produceBatch(ctx context.Context, batch service.MessageBatc
 		s.deadLetter(pctx, t.dlqW, batch, recs)
 	}
 	var first error
-	for i := range recs {
-		r := &recs[i]
-		if r.err == nil {
-			continue
-		}
-		s.ledger.Error(r.class.Stage, r.class.Reason)
-		if r.dead {
-			dead++
-			continue
-		}
+	dead = s.failures(recs, func(i int, r *record) {
 		if first == nil {
-			first = fmt.Errorf("record %d of %d (topic %q): %s: %w; the whole batch fails (transaction)", i, len(batch), r.rec.Topic, r.class.Stage, r.err)
+			first = r.describe(i, len(batch), "; the whole batch fails (transaction)")
 		}
-	}
+	})
 	return len(batch) - dead, dead, first
 }
 
