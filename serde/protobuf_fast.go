@@ -194,8 +194,9 @@ func (e *fastEncoder) value(f *fastField, dst []byte, skipZero bool) []byte {
 		return e.nested(f.msg, dst)
 	}
 	mark := len(dst)
-	dst, zero := e.scalar(f, protowire.AppendTag(dst, f.num, wireType(f.kind)))
-	if zero && skipZero {
+	dst = protowire.AppendTag(dst, f.num, wireType(f.kind))
+	start := len(dst)
+	if dst = e.scalar(f, dst); skipZero && allZero(dst[start:]) {
 		return dst[:mark]
 	}
 	return dst
@@ -209,13 +210,17 @@ func (e *fastEncoder) nested(p *fastPlan, dst []byte) []byte {
 	case p.stamp:
 		dst = e.timestamp(dst)
 	case p.wrapper != 0:
-		dst, _ = e.scalar(&fastField{num: 1, kind: p.wrapper, presence: false}, protowire.AppendTag(dst, 1, wireType(p.wrapper)))
-		if isZeroWrapped(dst[start+1:]) {
-			dst = dst[:start]
-		}
+		// proto3 leaves a zero value out of the wrapper.
+		dst = e.value(&fastField{num: 1, kind: p.wrapper}, dst, true)
 	default:
 		dst = e.message(p, dst)
 	}
+	return prefixLength(dst, start)
+}
+
+// prefixLength moves the bytes written since start up behind their
+// length, as a length-delimited field's body.
+func prefixLength(dst []byte, start int) []byte {
 	n := len(dst) - start
 	size := protowire.SizeVarint(uint64(n))
 	dst = append(dst, make([]byte, size)...)
@@ -224,9 +229,11 @@ func (e *fastEncoder) nested(p *fastPlan, dst []byte) []byte {
 	return dst
 }
 
-// isZeroWrapped reports whether a wrapper's encoded value (after its tag)
-// is the zero value, which proto3 leaves out of the wrapper.
-func isZeroWrapped(b []byte) bool {
+// allZero reports whether a scalar's encoded value (after its tag) is all
+// zero bytes, which is so exactly when the value is its type's zero: 0,
+// +0.0, false, the first enum value, or an empty string or bytes (a zero
+// length).
+func allZero(b []byte) bool {
 	for _, c := range b {
 		if c != 0 {
 			return false
@@ -262,18 +269,13 @@ func (e *fastEncoder) listField(f *fastField, dst []byte) []byte {
 			return false
 		}
 		empty = false
-		dst, _ = e.scalar(f, dst)
+		dst = e.scalar(f, dst)
 		return !e.give
 	})
 	if empty {
 		return dst[:mark]
 	}
-	n := len(dst) - start
-	size := protowire.SizeVarint(uint64(n))
-	dst = append(dst, make([]byte, size)...)
-	copy(dst[start+size:], dst[start:start+n])
-	protowire.AppendVarint(dst[start:start], uint64(n))
-	return dst
+	return prefixLength(dst, start)
 }
 
 func (e *fastEncoder) mapField(f *fastField, dst []byte) []byte {
@@ -294,12 +296,7 @@ func (e *fastEncoder) mapField(f *fastField, dst []byte) []byte {
 		if dst = e.mapKey(f.key.kind, key, dst); e.give {
 			return false
 		}
-		dst = e.value(f.val, dst, false)
-		n := len(dst) - start
-		size := protowire.SizeVarint(uint64(n))
-		dst = append(dst, make([]byte, size)...)
-		copy(dst[start+size:], dst[start:start+n])
-		protowire.AppendVarint(dst[start:start], uint64(n))
+		dst = prefixLength(e.value(f.val, dst, false), start)
 		return !e.give
 	})
 	return dst
@@ -326,41 +323,41 @@ func (e *fastEncoder) mapKey(k protoreflect.Kind, key []byte, dst []byte) []byte
 	return e.integer(k, key, dst)
 }
 
-// scalar appends a non-message value (no tag) and says whether it is zero.
-func (e *fastEncoder) scalar(f *fastField, dst []byte) ([]byte, bool) {
+// scalar appends a non-message value (no tag).
+func (e *fastEncoder) scalar(f *fastField, dst []byte) []byte {
 	switch f.kind {
 	case protoreflect.StringKind:
 		if e.s.Next() != jsonscan.StringValue {
 			e.give = true
-			return dst, false
+			return dst
 		}
 		v := e.s.ReadString()
 		if !utf8.Valid(v) {
 			e.give = true
 		}
-		return protowire.AppendBytes(dst, v), len(v) == 0
+		return protowire.AppendBytes(dst, v)
 	case protoreflect.BytesKind:
 		if e.s.Next() != jsonscan.StringValue {
 			e.give = true
-			return dst, false
+			return dst
 		}
 		v := e.s.ReadString()
 		e.scratch = append(e.scratch[:0], make([]byte, base64.StdEncoding.DecodedLen(len(v)))...)
 		m, err := base64.StdEncoding.Strict().Decode(e.scratch, v)
 		if err != nil {
 			e.give = true // the URL-safe alphabet, or no padding: protojson reads those
-			return dst, false
+			return dst
 		}
-		return protowire.AppendBytes(dst, e.scratch[:m]), m == 0
+		return protowire.AppendBytes(dst, e.scratch[:m])
 	case protoreflect.BoolKind:
 		if e.s.Next() != jsonscan.BoolValue {
 			e.give = true
-			return dst, false
+			return dst
 		}
 		if e.s.ReadBool() {
-			return protowire.AppendVarint(dst, 1), false
+			return protowire.AppendVarint(dst, 1)
 		}
-		return protowire.AppendVarint(dst, 0), true
+		return protowire.AppendVarint(dst, 0)
 	case protoreflect.EnumKind:
 		var n int32
 		switch e.s.Next() {
@@ -368,18 +365,18 @@ func (e *fastEncoder) scalar(f *fastField, dst []byte) ([]byte, bool) {
 			v := f.enum.ByName(protoreflect.Name(e.s.ReadString()))
 			if v == nil {
 				e.give = true
-				return dst, false
+				return dst
 			}
 			n = int32(v.Number())
 		default:
 			e.give = true
-			return dst, false
+			return dst
 		}
-		return protowire.AppendVarint(dst, uint64(int64(n))), n == 0
+		return protowire.AppendVarint(dst, uint64(int64(n)))
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
 		if e.s.Next() != jsonscan.NumberValue {
 			e.give = true
-			return dst, false
+			return dst
 		}
 		bits := 64
 		if f.kind == protoreflect.FloatKind {
@@ -389,12 +386,12 @@ func (e *fastEncoder) scalar(f *fastField, dst []byte) ([]byte, bool) {
 		v, err := strconv.ParseFloat(string(text), bits)
 		if err != nil || !jsonNumber(text) {
 			e.give = true
-			return dst, false
+			return dst
 		}
 		if bits == 32 {
-			return protowire.AppendFixed32(dst, math.Float32bits(float32(v))), v == 0 && !math.Signbit(v)
+			return protowire.AppendFixed32(dst, math.Float32bits(float32(v)))
 		}
-		return protowire.AppendFixed64(dst, math.Float64bits(v)), v == 0 && !math.Signbit(v)
+		return protowire.AppendFixed64(dst, math.Float64bits(v))
 	}
 	var text []byte
 	switch e.s.Next() {
@@ -404,17 +401,9 @@ func (e *fastEncoder) scalar(f *fastField, dst []byte) ([]byte, bool) {
 		text = e.s.ReadString()
 	default:
 		e.give = true
-		return dst, false
+		return dst
 	}
-	before := len(dst)
-	dst = e.integer(f.kind, text, dst)
-	zero := len(dst) == before+1 && dst[before] == 0
-	if f.kind == protoreflect.Fixed32Kind || f.kind == protoreflect.Sfixed32Kind {
-		zero = len(dst) == before+4 && dst[before]|dst[before+1]|dst[before+2]|dst[before+3] == 0
-	} else if f.kind == protoreflect.Fixed64Kind || f.kind == protoreflect.Sfixed64Kind {
-		zero = len(dst) == before+8 && isZeroWrapped(dst[before:])
-	}
-	return dst, zero
+	return e.integer(f.kind, text, dst)
 }
 
 // integer appends an integer of kind k written as plain decimal digits;

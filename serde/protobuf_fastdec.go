@@ -235,7 +235,7 @@ func zeroScalar(k protoreflect.Kind, v []byte) bool {
 		return len(v) == 0
 	case protoreflect.FloatKind, protoreflect.DoubleKind, protoreflect.Fixed32Kind, protoreflect.Fixed64Kind,
 		protoreflect.Sfixed32Kind, protoreflect.Sfixed64Kind:
-		return isZeroWrapped(v) // +0.0 only: -0.0 has its sign bit set
+		return allZero(v) // +0.0 only: -0.0 has its sign bit set
 	}
 	x, n := protowire.ConsumeVarint(v)
 	if n < 0 {
@@ -243,9 +243,7 @@ func zeroScalar(k protoreflect.Kind, v []byte) bool {
 	}
 	switch k {
 	case protoreflect.Int32Kind, protoreflect.Uint32Kind, protoreflect.EnumKind, protoreflect.Sint32Kind:
-		return uint32(x) == 0
-	case protoreflect.BoolKind:
-		return x == 0
+		return uint32(x) == 0 // 32-bit kinds read the low 32 bits
 	}
 	return x == 0
 }
