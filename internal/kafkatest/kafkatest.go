@@ -83,17 +83,7 @@ func Read(ctx context.Context, brokers []string, topic string, opts ...kgo.Opt) 
 // timeout.
 func RunStream(t testing.TB, env *service.Environment, yaml string, timeout time.Duration) {
 	t.Helper()
-	if env == nil {
-		env = service.GlobalEnvironment()
-	}
-	b := env.NewStreamBuilder()
-	if err := b.SetYAML(yaml); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
+	s := build(t, env, yaml)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := s.Run(ctx); err != nil {
@@ -107,14 +97,7 @@ func RunStream(t testing.TB, env *service.Environment, yaml string, timeout time
 // if done is not true within timeout.
 func RunUntil(t testing.TB, env *service.Environment, metrics *Metrics, yaml, what string, timeout time.Duration, done func() bool) {
 	t.Helper()
-	b := env.NewStreamBuilder()
-	if err := b.SetYAML(yaml); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
+	s := build(t, env, yaml)
 	go func() { _ = s.Run(context.Background()) }()
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -130,4 +113,22 @@ func RunUntil(t testing.TB, env *service.Environment, metrics *Metrics, yaml, wh
 		time.Sleep(20 * time.Millisecond)
 	}
 	stop()
+}
+
+// build makes the stream yaml describes in env (nil: the global
+// environment), failing the test on a bad config.
+func build(t testing.TB, env *service.Environment, yaml string) *service.Stream {
+	t.Helper()
+	if env == nil {
+		env = service.GlobalEnvironment()
+	}
+	b := env.NewStreamBuilder()
+	if err := b.SetYAML(yaml); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	s, err := b.Build()
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	return s
 }
