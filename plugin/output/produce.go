@@ -66,7 +66,7 @@ func produce(ctx context.Context, cl *kgo.Client, recs []record, grace time.Dura
 			return true
 		case <-timer.C:
 		}
-		if graces >= maxGraces || answering == nil || !answering() {
+		if graces >= maxGraces || !answering() {
 			cl.Close()
 			<-done
 			return false
