@@ -3,7 +3,6 @@ package serde
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"unicode/utf8"
 )
 
@@ -24,10 +23,6 @@ func (bytesCodec) Deserialize(_ context.Context, _ Target, d []byte) ([]byte, er
 	return d, nil
 }
 
-// ErrInvalidUTF8 is returned by the string codec for bytes that are not
-// UTF-8 text.
-var ErrInvalidUTF8 = errors.New("payload is not valid UTF-8")
-
 // stringCodec writes UTF-8 text, as Kafka's StringSerializer does, and
 // refuses bytes that are not UTF-8 rather than passing them on for a
 // consumer to trip over.
@@ -46,10 +41,6 @@ func (stringCodec) Deserialize(_ context.Context, _ Target, d []byte) ([]byte, e
 	}
 	return d, nil
 }
-
-// ErrInvalidJSON is returned by the json codec for a payload that is not one
-// JSON document.
-var ErrInvalidJSON = errors.New("payload is not a valid JSON document")
 
 // jsonCodec writes a JSON document as it is (no re-encoding, so key order
 // and number text are kept) after checking that it is one.

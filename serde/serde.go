@@ -10,11 +10,12 @@ package serde
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/ferry-connect/ferry/serde/confluent"
 )
 
 // Target says what a payload is being encoded for. Schema-aware codecs use
@@ -120,16 +121,9 @@ type Config struct {
 }
 
 // RegistryConfig is how to reach a Confluent-compatible schema registry.
-type RegistryConfig struct {
-	URLs               []string
-	Username, Password string // basic auth
-	Token              string // bearer token
-	TLS                *tls.Config
-	Timeout            time.Duration
-	// CacheSize bounds the schemas kept per codec (by ID, and IDs by
-	// subject). 0 means 1000.
-	CacheSize int
-}
+// It is the confluent package's, named here so that a Config can be
+// written with serde alone.
+type RegistryConfig = confluent.RegistryConfig
 
 // Factory builds a codec from its configuration. It is called once per
 // component, at construction, so it may do expensive work such as parsing
@@ -185,6 +179,9 @@ func New(c Config) (Codec, error) {
 	f, ok := registry[c.Type]
 	registryMu.RUnlock()
 	if !ok {
+		if pkg, known := formatPackages[c.Type]; known {
+			return nil, fmt.Errorf("serializer type %q is not linked into this program: import _ %q (registered: %v)", c.Type, pkg, Types())
+		}
 		return nil, fmt.Errorf("unknown serializer type %q (registered: %v)", c.Type, Types())
 	}
 	codec, err := f(c)

@@ -12,6 +12,7 @@ import (
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/ferry-connect/ferry/serde"
+	_ "github.com/ferry-connect/ferry/serde/avro"
 )
 
 // orderSchema is the benchmark record, serde's test record: 10 fields with
@@ -20,7 +21,7 @@ import (
 // BinaryFromNative, and back), which takes Avro's JSON encoding: tagged
 // unions.
 var orderSchema = func() string {
-	b, err := os.ReadFile("../../serde/testdata/order.avsc")
+	b, err := os.ReadFile("../../serde/avro/testdata/order.avsc")
 	if err != nil {
 		panic(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/ferry-connect/ferry/serde"
+	_ "github.com/ferry-connect/ferry/serde/protobuf"
 )
 
 // orderProto is the Avro benchmark's record as a Protobuf message: 10

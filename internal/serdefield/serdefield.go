@@ -7,6 +7,11 @@
 package serdefield
 
 import (
+	// The schema languages the stanza offers register their codecs.
+	_ "github.com/ferry-connect/ferry/serde/avro"
+	_ "github.com/ferry-connect/ferry/serde/jsonschema"
+	_ "github.com/ferry-connect/ferry/serde/protobuf"
+
 	"errors"
 	"fmt"
 	"strconv"

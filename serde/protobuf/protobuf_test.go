@@ -1,4 +1,4 @@
-package serde
+package protobuf
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
+	"github.com/ferry-connect/ferry/serde/internal/serdetest"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -99,32 +102,32 @@ func jsonEqual(t *testing.T, got, want []byte) {
 
 func TestProtobufRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	c := mustCodec(t, Config{Type: "protobuf", Schema: shopProto, Message: "shop.v1.Order"})
+	c := serdetest.MustCodec(t, serde.Config{Type: "protobuf", Schema: shopProto, Message: "shop.v1.Order"})
 	for _, in := range []string{
 		fullOrder,
 		`{"card":"4242"}`,
 		`{}`,
 	} {
-		data, err := c.Serialize(ctx, Target{}, []byte(in))
+		data, err := c.Serialize(ctx, serde.Target{}, []byte(in))
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
-		out, err := c.Deserialize(ctx, Target{}, data)
+		out, err := c.Deserialize(ctx, serde.Target{}, data)
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
 		jsonEqual(t, out, []byte(in))
 	}
 	// Input may use either name, numbers for int64 and enums.
-	data, err := c.Serialize(ctx, Target{}, []byte(`{"order_ref":"r","i64":5,"status":2}`))
+	data, err := c.Serialize(ctx, serde.Target{}, []byte(`{"order_ref":"r","i64":5,"status":2}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _ := c.Deserialize(ctx, Target{}, data)
+	out, _ := c.Deserialize(ctx, serde.Target{}, data)
 	jsonEqual(t, out, []byte(`{"orderRef":"r","i64":"5","status":"STATUS_SHIPPED"}`))
 
-	names := mustCodec(t, Config{Type: "protobuf", Schema: shopProto, JSON: JSONOptions{ProtoNames: true, EnumNumbers: true}})
-	out, err = names.Deserialize(ctx, Target{}, data)
+	names := serdetest.MustCodec(t, serde.Config{Type: "protobuf", Schema: shopProto, JSON: serde.JSONOptions{ProtoNames: true, EnumNumbers: true}})
+	out, err = names.Deserialize(ctx, serde.Target{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,12 +139,12 @@ func TestProtobufRoundTrip(t *testing.T) {
 		{`{"status":"STATUS_LOST"}`, `invalid value for enum`},
 		{`[1]`, `shop.v1.Order`},
 	} {
-		if _, err := c.Serialize(ctx, Target{}, []byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := c.Serialize(ctx, serde.Target{}, []byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %q", tc.in, err, tc.want)
 		}
 	}
-	lax := mustCodec(t, Config{Type: "protobuf", Schema: shopProto, JSON: JSONOptions{IgnoreExtraFields: true}})
-	if _, err := lax.Serialize(ctx, Target{}, []byte(`{"nope":1,"id":"a"}`)); err != nil {
+	lax := serdetest.MustCodec(t, serde.Config{Type: "protobuf", Schema: shopProto, JSON: serde.JSONOptions{IgnoreExtraFields: true}})
+	if _, err := lax.Serialize(ctx, serde.Target{}, []byte(`{"nope":1,"id":"a"}`)); err != nil {
 		t.Errorf("ignore_extra_fields: %v", err)
 	}
 }
@@ -150,8 +153,8 @@ func TestProtobufRoundTrip(t *testing.T) {
 // library that writes them: field 1 (string "a") is tag 0x0a, length 1,
 // 0x61; field 2 (uint32 3) is tag 0x10, then 0x03.
 func TestProtobufBytes(t *testing.T) {
-	c := mustCodec(t, Config{Type: "protobuf", Schema: shopProto, Message: "shop.v1.Order.Line"})
-	got, err := c.Serialize(context.Background(), Target{}, []byte(`{"sku":"a","qty":3}`))
+	c := serdetest.MustCodec(t, serde.Config{Type: "protobuf", Schema: shopProto, Message: "shop.v1.Order.Line"})
+	got, err := c.Serialize(context.Background(), serde.Target{}, []byte(`{"sku":"a","qty":3}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +170,8 @@ func TestProtobufConfluentFraming(t *testing.T) {
 	reg := srfake.New()
 	defer reg.Close()
 	ctx := context.Background()
-	cfg := func(msg string) Config {
-		return Config{Type: "protobuf_confluent", Schema: shopProto, Message: msg, Subject: "shop", AutoRegister: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}}
+	cfg := func(msg string) serde.Config {
+		return serde.Config{Type: "protobuf_confluent", Schema: shopProto, Message: msg, Subject: "shop", AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}}
 	}
 	line := []byte{0x0a, 0x01, 0x61} // {"sku":"a"} / {"iban":"a"} / {"bic":"a"}: field 1, "a"
 	for _, tc := range []struct {
@@ -180,33 +183,33 @@ func TestProtobufConfluentFraming(t *testing.T) {
 		{"shop.v1.Order.Line", `{"sku":"a"}`, []byte{0x04, 0x00, 0x02}},    // [0, 1]: the map field's CountsEntry comes first, as in protoc's descriptor
 		{"shop.v1.Transfer.Bank", `{"bic":"a"}`, []byte{0x04, 0x02, 0x00}}, // [1, 0]
 	} {
-		c := mustCodec(t, cfg(tc.msg))
-		got, err := c.Serialize(ctx, Target{Topic: "t"}, []byte(tc.in))
+		c := serdetest.MustCodec(t, cfg(tc.msg))
+		got, err := c.Serialize(ctx, serde.Target{Topic: "t"}, []byte(tc.in))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.msg, err)
 		}
-		want := append(append(AppendConfluentHeader(nil, 1), tc.index...), line...)
+		want := append(append(confluent.AppendHeader(nil, 1), tc.index...), line...)
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: %x, want %x", tc.msg, got, want)
 		}
-		dec := mustCodec(t, Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-		out, err := dec.Deserialize(ctx, Target{}, got)
+		dec := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+		out, err := dec.Deserialize(ctx, serde.Target{}, got)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.msg, err)
 		}
 		jsonEqual(t, out, []byte(tc.in))
 	}
-	dec := mustCodec(t, Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
+	dec := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
 	for _, tc := range []struct {
 		data []byte
 		want string
 	}{
-		{append(AppendConfluentHeader(nil, 1), 0x02, 0x06), "no message 3 at depth 0"},
-		{append(AppendConfluentHeader(nil, 1), 0x01), "message indexes"},
-		{append(AppendConfluentHeader(nil, 1), 0x00, 0x0a, 0x05, 0x61), "shop.v1.Order"},
-		{append(AppendConfluentHeader(nil, 77), 0x00), "schema ID not found"},
+		{append(confluent.AppendHeader(nil, 1), 0x02, 0x06), "no message 3 at depth 0"},
+		{append(confluent.AppendHeader(nil, 1), 0x01), "message indexes"},
+		{append(confluent.AppendHeader(nil, 1), 0x00, 0x0a, 0x05, 0x61), "shop.v1.Order"},
+		{append(confluent.AppendHeader(nil, 77), 0x00), "schema ID not found"},
 	} {
-		if _, err := dec.Deserialize(ctx, Target{}, tc.data); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := dec.Deserialize(ctx, serde.Target{}, tc.data); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%x: got %v, want %q", tc.data, err, tc.want)
 		}
 	}
@@ -218,13 +221,13 @@ func TestProtobufConfluentRoundTrip(t *testing.T) {
 	reg := srfake.New()
 	defer reg.Close()
 	ctx := context.Background()
-	enc := mustCodec(t, Config{Type: "protobuf_confluent", Schema: shopProto, AutoRegister: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	data, err := enc.Serialize(ctx, Target{Topic: "orders"}, []byte(fullOrder))
+	enc := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", Schema: shopProto, AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	data, err := enc.Serialize(ctx, serde.Target{Topic: "orders"}, []byte(fullOrder))
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := mustCodec(t, Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	out, err := dec.Deserialize(ctx, Target{Topic: "orders"}, data)
+	dec := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	out, err := dec.Deserialize(ctx, serde.Target{Topic: "orders"}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,17 +239,17 @@ func TestProtobufConfluentRoundTrip(t *testing.T) {
 		t.Fatalf("registered %+v %v (well-known imports are not references)", ss, err)
 	}
 	// record_name takes the message's full name.
-	rn := mustCodec(t, Config{Type: "protobuf_confluent", Schema: shopProto, Message: "shop.v1.Transfer", SubjectStrategy: StrategyRecordName, AutoRegister: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	if got := rn.(*protobufConfluentCodec).SubjectFor(Target{Topic: "t"}); got != "shop.v1.Transfer" {
+	rn := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", Schema: shopProto, Message: "shop.v1.Transfer", SubjectStrategy: serde.StrategyRecordName, AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	if got := rn.(*protobufConfluentCodec).SubjectFor(serde.Target{Topic: "t"}); got != "shop.v1.Transfer" {
 		t.Fatalf("subject %q", got)
 	}
 	// use_latest encodes with the registry's schema and the named message.
-	latest := mustCodec(t, Config{Type: "protobuf_confluent", UseLatest: true, Message: "shop.v1.Transfer", Subject: "orders-value", Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	got, err := latest.Serialize(ctx, Target{Topic: "orders"}, []byte(`{"iban":"a"}`))
+	latest := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", UseLatest: true, Message: "shop.v1.Transfer", Subject: "orders-value", Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	got, err := latest.Serialize(ctx, serde.Target{Topic: "orders"}, []byte(`{"iban":"a"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := append(AppendConfluentHeader(nil, ss.ID), 0x02, 0x02, 0x0a, 0x01, 0x61); !bytes.Equal(got, want) {
+	if want := append(confluent.AppendHeader(nil, ss.ID), 0x02, 0x02, 0x0a, 0x01, 0x61); !bytes.Equal(got, want) {
 		t.Fatalf("use_latest: %x, want %x", got, want)
 	}
 }
@@ -272,9 +275,9 @@ message Order { Address ship_to = 1; Money total = 2; google.protobuf.Timestamp 
 	reg := srfake.New()
 	defer reg.Close()
 	ctx := context.Background()
-	enc := mustCodec(t, Config{Type: "protobuf_confluent", SchemaFile: filepath.Join(dir, "order.proto"), ImportPaths: []string{dir}, AutoRegister: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
+	enc := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", SchemaFile: filepath.Join(dir, "order.proto"), ImportPaths: []string{dir}, AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
 	in := []byte(`{"shipTo":{"zip":"69001","fee":{"currency":"EUR","units":"5"}},"total":{"currency":"EUR","units":"12"},"at":"2026-11-23T00:00:00Z"}`)
-	data, err := enc.Serialize(ctx, Target{Topic: "orders"}, in)
+	data, err := enc.Serialize(ctx, serde.Target{Topic: "orders"}, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,45 +294,45 @@ message Order { Address ship_to = 1; Money total = 2; google.protobuf.Timestamp 
 	if err != nil || len(addr.References) != 1 || addr.References[0].Name != "shop/money.proto" {
 		t.Fatalf("shop/address.proto: %+v %v", addr, err)
 	}
-	dec := mustCodec(t, Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	out, err := dec.Deserialize(ctx, Target{}, data)
+	dec := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	out, err := dec.Deserialize(ctx, serde.Target{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	jsonEqual(t, out, in)
 
 	// Without auto_register, the imports must be there already: they are.
-	strict := mustCodec(t, Config{Type: "protobuf_confluent", SchemaFile: filepath.Join(dir, "order.proto"), ImportPaths: []string{dir}, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	if _, err := strict.Serialize(ctx, Target{Topic: "orders"}, in); err != nil {
+	strict := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", SchemaFile: filepath.Join(dir, "order.proto"), ImportPaths: []string{dir}, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	if _, err := strict.Serialize(ctx, serde.Target{Topic: "orders"}, in); err != nil {
 		t.Fatal(err)
 	}
 	other := srfake.New()
 	defer other.Close()
-	strict = mustCodec(t, Config{Type: "protobuf_confluent", SchemaFile: filepath.Join(dir, "order.proto"), ImportPaths: []string{dir}, Registry: RegistryConfig{URLs: []string{other.URL()}}})
-	if _, err := strict.Serialize(ctx, Target{Topic: "orders"}, in); err == nil || !strings.Contains(err.Error(), `import "shop/money.proto"`) {
+	strict = serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", SchemaFile: filepath.Join(dir, "order.proto"), ImportPaths: []string{dir}, Registry: serde.RegistryConfig{URLs: []string{other.URL()}}})
+	if _, err := strict.Serialize(ctx, serde.Target{Topic: "orders"}, in); err == nil || !strings.Contains(err.Error(), `import "shop/money.proto"`) {
 		t.Fatalf("unregistered import: %v", err)
 	}
 }
 
 func TestProtobufConfig(t *testing.T) {
 	for _, tc := range []struct {
-		c    Config
+		c    serde.Config
 		want string
 	}{
-		{Config{Type: "protobuf"}, "needs a schema"},
-		{Config{Type: "protobuf", Schema: `syntax = "proto3"; message A { strin x = 1; }`}, "invalid .proto schema"},
-		{Config{Type: "protobuf", Schema: `syntax = "proto3"; import "nope.proto"; message A {}`}, `import "nope.proto"`},
-		{Config{Type: "protobuf", Schema: shopProto, Message: "Order"}, `message "Order": no such message`},
-		{Config{Type: "protobuf", Schema: `syntax = "proto3"; enum E { E0 = 0; }`}, "defines no message"},
-		{Config{Type: "protobuf_confluent", Schema: shopProto}, "needs schema_registry.url"},
-		{Config{Type: "protobuf_confluent", Registry: RegistryConfig{URLs: []string{"http://x"}}}, "needs a schema"},
+		{serde.Config{Type: "protobuf"}, "needs a schema"},
+		{serde.Config{Type: "protobuf", Schema: `syntax = "proto3"; message A { strin x = 1; }`}, "invalid .proto schema"},
+		{serde.Config{Type: "protobuf", Schema: `syntax = "proto3"; import "nope.proto"; message A {}`}, `import "nope.proto"`},
+		{serde.Config{Type: "protobuf", Schema: shopProto, Message: "Order"}, `message "Order": no such message`},
+		{serde.Config{Type: "protobuf", Schema: `syntax = "proto3"; enum E { E0 = 0; }`}, "defines no message"},
+		{serde.Config{Type: "protobuf_confluent", Schema: shopProto}, "needs schema_registry.url"},
+		{serde.Config{Type: "protobuf_confluent", Registry: serde.RegistryConfig{URLs: []string{"http://x"}}}, "needs a schema"},
 	} {
-		_, err := New(tc.c)
+		_, err := serde.New(tc.c)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.c.Schema, err, tc.want)
 		}
 	}
-	if _, err := New(Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: RegistryConfig{URLs: []string{"http://x"}}}); err != nil {
+	if _, err := serde.New(serde.Config{Type: "protobuf_confluent", DecodeOnly: true, Registry: serde.RegistryConfig{URLs: []string{"http://x"}}}); err != nil {
 		t.Errorf("a decoder needs no schema: %v", err)
 	}
 }
@@ -401,14 +404,14 @@ func FuzzProtobufFastPath(f *testing.F) {
 
 // Records with a field only protojson reads still encode, through it.
 func TestProtobufFastPathGivesUp(t *testing.T) {
-	c := mustCodec(t, Config{Type: "protobuf", Schema: shopProto})
+	c := serdetest.MustCodec(t, serde.Config{Type: "protobuf", Schema: shopProto})
 	ctx := context.Background()
 	for _, in := range []string{fullOrder, `{"ttl":"1s"}`, `{"id":"a","i32":1e2}`, `{"raw":"AAEC_w"}`} {
-		data, err := c.Serialize(ctx, Target{}, []byte(in))
+		data, err := c.Serialize(ctx, serde.Target{}, []byte(in))
 		if err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
-		if _, err := c.Deserialize(ctx, Target{}, data); err != nil {
+		if _, err := c.Deserialize(ctx, serde.Target{}, data); err != nil {
 			t.Fatalf("%s: %v", in, err)
 		}
 	}
@@ -471,7 +474,7 @@ func FuzzProtobufFastDecode(f *testing.F) {
 	f.Add([]byte{0x08, 0x80, 0x80, 0x80, 0x80, 0x10}, true, true) // i32 = 2^32 on the wire: reads as 0
 	f.Add([]byte{0xa2, 0x01, 0x02, 0x10, 0x01, 0xa2, 0x01, 0x02, 0x10, 0x02}, false, true)
 	f.Fuzz(func(t *testing.T, data []byte, names, enumNo bool) {
-		o := JSONOptions{ProtoNames: names, EnumNumbers: enumNo}
+		o := serde.JSONOptions{ProtoNames: names, EnumNumbers: enumNo}
 		fast, ok := fastDecode(plan, o, nil, data)
 		if !ok {
 			return

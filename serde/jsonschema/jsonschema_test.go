@@ -1,4 +1,4 @@
-package serde
+package jsonschema
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
+	"github.com/ferry-connect/ferry/serde/internal/serdetest"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
@@ -31,20 +34,11 @@ const orderJSONSchema = `{
   "additionalProperties": false
 }`
 
-func mustCodec(t *testing.T, c Config) Codec {
-	t.Helper()
-	codec, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return codec
-}
-
 func TestJSONSchemaValidates(t *testing.T) {
 	ctx := context.Background()
-	c := mustCodec(t, Config{Type: "json_schema", Schema: orderJSONSchema})
+	c := serdetest.MustCodec(t, serde.Config{Type: "json_schema", Schema: orderJSONSchema})
 	good := []byte(`{"id":7,"customer":"acme","coupon":"X"}`) // draft-07: dependentRequired does not apply
-	out, err := c.Serialize(ctx, Target{}, good)
+	out, err := c.Serialize(ctx, serde.Target{}, good)
 	if err != nil || !bytes.Equal(out, good) {
 		t.Fatalf("valid record: %s %v", out, err)
 	}
@@ -55,8 +49,8 @@ func TestJSONSchemaValidates(t *testing.T) {
 		{`{"id":"1","customer":""}`, `at "/customer": minLength: got 0, want 1; at "/id": got string, want integer`},
 		{`{"id":1,`, `not JSON`},
 	} {
-		_, err := c.Serialize(ctx, Target{}, []byte(tc.in))
-		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
+		_, err := c.Serialize(ctx, serde.Target{}, []byte(tc.in))
+		if !errors.Is(err, serde.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want %q", tc.in, err, tc.want)
 		}
 		if err != nil && strings.Contains(err.Error(), "\n") {
@@ -65,11 +59,11 @@ func TestJSONSchemaValidates(t *testing.T) {
 	}
 	// Decoding checks only when asked to.
 	bad := []byte(`{"id":0,"customer":"acme"}`)
-	if out, err := c.Deserialize(ctx, Target{}, bad); err != nil || !bytes.Equal(out, bad) {
+	if out, err := c.Deserialize(ctx, serde.Target{}, bad); err != nil || !bytes.Equal(out, bad) {
 		t.Errorf("decode without validate: %s %v", out, err)
 	}
-	v := mustCodec(t, Config{Type: "json_schema", Schema: orderJSONSchema, Validate: true})
-	if _, err := v.Deserialize(ctx, Target{}, bad); !errors.Is(err, ErrInvalid) {
+	v := serdetest.MustCodec(t, serde.Config{Type: "json_schema", Schema: orderJSONSchema, Validate: true})
+	if _, err := v.Deserialize(ctx, serde.Target{}, bad); !errors.Is(err, serde.ErrInvalid) {
 		t.Errorf("decode with validate: %v", err)
 	}
 }
@@ -79,12 +73,12 @@ func TestJSONSchemaValidates(t *testing.T) {
 func TestJSONSchemaFormat(t *testing.T) {
 	ctx := context.Background()
 	in := []byte(`{"at":"yesterday"}`)
-	d7 := mustCodec(t, Config{Type: "json_schema", Schema: `{"properties":{"at":{"type":"string","format":"date-time"}}}`})
-	if _, err := d7.Serialize(ctx, Target{}, in); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "date-time") {
+	d7 := serdetest.MustCodec(t, serde.Config{Type: "json_schema", Schema: `{"properties":{"at":{"type":"string","format":"date-time"}}}`})
+	if _, err := d7.Serialize(ctx, serde.Target{}, in); !errors.Is(err, serde.ErrInvalid) || !strings.Contains(err.Error(), "date-time") {
 		t.Errorf("draft-07: %v", err)
 	}
-	d2020 := mustCodec(t, Config{Type: "json_schema", Schema: `{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"at":{"type":"string","format":"date-time"}}}`})
-	if _, err := d2020.Serialize(ctx, Target{}, in); err != nil {
+	d2020 := serdetest.MustCodec(t, serde.Config{Type: "json_schema", Schema: `{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"at":{"type":"string","format":"date-time"}}}`})
+	if _, err := d2020.Serialize(ctx, serde.Target{}, in); err != nil {
 		t.Errorf("2020-12: %v", err)
 	}
 }
@@ -98,12 +92,12 @@ func TestJSONSchemaFileRefs(t *testing.T) {
 	}
 	write("address.json", `{"type":"object","properties":{"zip":{"type":"string","pattern":"^[0-9]{5}$"}},"required":["zip"]}`)
 	write("order.json", `{"type":"object","properties":{"ship_to":{"$ref":"address.json"}}}`)
-	c := mustCodec(t, Config{Type: "json_schema", SchemaFile: filepath.Join(dir, "order.json")})
+	c := serdetest.MustCodec(t, serde.Config{Type: "json_schema", SchemaFile: filepath.Join(dir, "order.json")})
 	ctx := context.Background()
-	if _, err := c.Serialize(ctx, Target{}, []byte(`{"ship_to":{"zip":"69001"}}`)); err != nil {
+	if _, err := c.Serialize(ctx, serde.Target{}, []byte(`{"ship_to":{"zip":"69001"}}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Serialize(ctx, Target{}, []byte(`{"ship_to":{"zip":"Lyon"}}`)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "/ship_to/zip") {
+	if _, err := c.Serialize(ctx, serde.Target{}, []byte(`{"ship_to":{"zip":"Lyon"}}`)); !errors.Is(err, serde.ErrInvalid) || !strings.Contains(err.Error(), "/ship_to/zip") {
 		t.Fatalf("a $ref'd file's rule: %v", err)
 	}
 }
@@ -112,9 +106,9 @@ func TestJSONSchemaConfluent(t *testing.T) {
 	reg := srfake.New()
 	defer reg.Close()
 	ctx := context.Background()
-	enc := mustCodec(t, Config{Type: "json_schema_confluent", Schema: orderJSONSchema, AutoRegister: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
+	enc := serdetest.MustCodec(t, serde.Config{Type: "json_schema_confluent", Schema: orderJSONSchema, AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
 	in := []byte(`{"id":7,"customer":"acme","tags":["a"]}`)
-	data, err := enc.Serialize(ctx, Target{Topic: "orders"}, in)
+	data, err := enc.Serialize(ctx, serde.Target{Topic: "orders"}, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,38 +119,38 @@ func TestJSONSchemaConfluent(t *testing.T) {
 	}
 	// The Confluent JSON Schema wire format: 0x00, the ID big-endian, then
 	// the document's UTF-8 bytes.
-	want := append(AppendConfluentHeader(nil, ss.ID), in...)
+	want := append(confluent.AppendHeader(nil, ss.ID), in...)
 	if !bytes.Equal(data, want) {
 		t.Fatalf("bytes %x, want %x", data, want)
 	}
-	if _, err := enc.Serialize(ctx, Target{Topic: "orders"}, []byte(`{"id":-1,"customer":"acme"}`)); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `"/id"`) {
+	if _, err := enc.Serialize(ctx, serde.Target{Topic: "orders"}, []byte(`{"id":-1,"customer":"acme"}`)); !errors.Is(err, serde.ErrInvalid) || !strings.Contains(err.Error(), `"/id"`) {
 		t.Fatalf("invalid record: %v", err)
 	}
 
-	dec := mustCodec(t, Config{Type: "json_schema_confluent", DecodeOnly: true, Validate: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	if out, err := dec.Deserialize(ctx, Target{Topic: "orders"}, data); err != nil || !bytes.Equal(out, in) {
+	dec := serdetest.MustCodec(t, serde.Config{Type: "json_schema_confluent", DecodeOnly: true, Validate: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	if out, err := dec.Deserialize(ctx, serde.Target{Topic: "orders"}, data); err != nil || !bytes.Equal(out, in) {
 		t.Fatalf("decode: %s %v", out, err)
 	}
 	// A record some other producer wrote unchecked fails validation on read.
-	forged := append(AppendConfluentHeader(nil, ss.ID), `{"id":0,"customer":"acme"}`...)
-	if _, err := dec.Deserialize(ctx, Target{Topic: "orders"}, forged); !errors.Is(err, ErrInvalid) {
+	forged := append(confluent.AppendHeader(nil, ss.ID), `{"id":0,"customer":"acme"}`...)
+	if _, err := dec.Deserialize(ctx, serde.Target{Topic: "orders"}, forged); !errors.Is(err, serde.ErrInvalid) {
 		t.Fatalf("forged record: %v", err)
 	}
-	if _, err := dec.Deserialize(ctx, Target{}, AppendConfluentHeader(nil, 999)); !errors.Is(err, ErrUnknownSchema) {
+	if _, err := dec.Deserialize(ctx, serde.Target{}, confluent.AppendHeader(nil, 999)); !errors.Is(err, serde.ErrUnknownSchema) {
 		t.Fatalf("unknown ID: %v", err)
 	}
 	// An Avro schema's ID is not a JSON Schema.
-	avroID, err := cl.CreateSchema(ctx, "other", sr.Schema{Schema: userV1})
+	avroID, err := cl.CreateSchema(ctx, "other", sr.Schema{Schema: `{"type":"record","name":"User","namespace":"acme","fields":[{"name":"id","type":"long"}]}`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dec.Deserialize(ctx, Target{}, append(AppendConfluentHeader(nil, avroID.ID), '{', '}')); err == nil || !strings.Contains(err.Error(), "not JSON") {
+	if _, err := dec.Deserialize(ctx, serde.Target{}, append(confluent.AppendHeader(nil, avroID.ID), '{', '}')); err == nil || !strings.Contains(err.Error(), "not JSON") {
 		t.Fatalf("Avro ID: %v", err)
 	}
 
 	// record_name takes the schema's title, as Confluent's serializer does.
-	rn := mustCodec(t, Config{Type: "json_schema_confluent", Schema: orderJSONSchema, AutoRegister: true, SubjectStrategy: StrategyTopicRecordName, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	if got := rn.(*jsonSchemaConfluentCodec).SubjectFor(Target{Topic: "t"}); got != "t-shop.Order" {
+	rn := serdetest.MustCodec(t, serde.Config{Type: "json_schema_confluent", Schema: orderJSONSchema, AutoRegister: true, SubjectStrategy: serde.StrategyTopicRecordName, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	if got := rn.(*jsonSchemaConfluentCodec).SubjectFor(serde.Target{Topic: "t"}); got != "t-shop.Order" {
 		t.Fatalf("subject %q", got)
 	}
 }
@@ -180,30 +174,30 @@ func TestJSONSchemaConfluentReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := mustCodec(t, Config{Type: "json_schema_confluent", DecodeOnly: true, Validate: true, Registry: RegistryConfig{URLs: []string{reg.URL()}}})
-	ok := append(AppendConfluentHeader(nil, main.ID), `{"ship_to":{"zip":"69001"}}`...)
-	if _, err := dec.Deserialize(ctx, Target{}, ok); err != nil {
+	dec := serdetest.MustCodec(t, serde.Config{Type: "json_schema_confluent", DecodeOnly: true, Validate: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	ok := append(confluent.AppendHeader(nil, main.ID), `{"ship_to":{"zip":"69001"}}`...)
+	if _, err := dec.Deserialize(ctx, serde.Target{}, ok); err != nil {
 		t.Fatal(err)
 	}
-	bad := append(AppendConfluentHeader(nil, main.ID), `{"ship_to":{"zip":"690010"}}`...)
-	if _, err := dec.Deserialize(ctx, Target{}, bad); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "/ship_to/zip") {
+	bad := append(confluent.AppendHeader(nil, main.ID), `{"ship_to":{"zip":"690010"}}`...)
+	if _, err := dec.Deserialize(ctx, serde.Target{}, bad); !errors.Is(err, serde.ErrInvalid) || !strings.Contains(err.Error(), "/ship_to/zip") {
 		t.Fatalf("the referenced schema's rule: %v", err)
 	}
 }
 
 func TestJSONSchemaConfig(t *testing.T) {
 	for _, tc := range []struct {
-		c    Config
+		c    serde.Config
 		want string
 	}{
-		{Config{Type: "json_schema"}, "needs a schema"},
-		{Config{Type: "json_schema", Schema: `{"type":`}, "not JSON"},
-		{Config{Type: "json_schema", Schema: `{"type":"nope"}`}, "invalid JSON Schema"},
-		{Config{Type: "json_schema_confluent", Schema: orderJSONSchema}, "needs schema_registry.url"},
-		{Config{Type: "json_schema_confluent", Registry: RegistryConfig{URLs: []string{"http://x"}}}, "needs a schema"},
-		{Config{Type: "json_schema_confluent", Schema: `{"type":"object"}`, SubjectStrategy: StrategyRecordName, Registry: RegistryConfig{URLs: []string{"http://x"}}}, "title"},
+		{serde.Config{Type: "json_schema"}, "needs a schema"},
+		{serde.Config{Type: "json_schema", Schema: `{"type":`}, "not JSON"},
+		{serde.Config{Type: "json_schema", Schema: `{"type":"nope"}`}, "invalid JSON Schema"},
+		{serde.Config{Type: "json_schema_confluent", Schema: orderJSONSchema}, "needs schema_registry.url"},
+		{serde.Config{Type: "json_schema_confluent", Registry: serde.RegistryConfig{URLs: []string{"http://x"}}}, "needs a schema"},
+		{serde.Config{Type: "json_schema_confluent", Schema: `{"type":"object"}`, SubjectStrategy: serde.StrategyRecordName, Registry: serde.RegistryConfig{URLs: []string{"http://x"}}}, "title"},
 	} {
-		if _, err := New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := serde.New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.c, err, tc.want)
 		}
 	}

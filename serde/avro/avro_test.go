@@ -1,4 +1,4 @@
-package serde
+package avro
 
 import (
 	"bytes"
@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/internal/serdetest"
 	"github.com/hamba/avro/v2"
 )
 
-// orderSchema is the test record (serde/testdata/order.avsc, which the
+// orderSchema is the test record (serde/avro/testdata/order.avsc, which the
 // goavro comparison in bench/avro reads too): 10 fields with a union, a
 // nested record, an array, a map, an enum and a timestamp.
 var orderSchema = func() string {
@@ -23,16 +25,12 @@ var orderSchema = func() string {
 	return string(b)
 }()
 
-func mustAvro(t testing.TB, c Config) Codec {
+func mustAvro(t testing.TB, c serde.Config) serde.Codec {
 	t.Helper()
 	if c.Type == "" {
 		c.Type = "avro"
 	}
-	codec, err := New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return codec
+	return serdetest.MustCodec(t, c)
 }
 
 // Golden bytes worked out by hand from the Avro specification.
@@ -45,9 +43,9 @@ func TestAvroGoldenBytes(t *testing.T) {
 	  {"name":"e","type":"boolean"},
 	  {"name":"f","type":{"type":"map","values":"string"}}
 	]}`
-	codec := mustAvro(t, Config{Schema: schema})
+	codec := mustAvro(t, serde.Config{Schema: schema})
 	in := `{"f":{"k":"v"},"d":[1,-2,64],"c":3,"b":"hé","a":-1,"e":true}`
-	got, err := codec.Serialize(context.Background(), Target{}, []byte(in))
+	got, err := codec.Serialize(context.Background(), serde.Target{}, []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +60,7 @@ func TestAvroGoldenBytes(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got  %s\nwant %s", hex.EncodeToString(got), hex.EncodeToString(want))
 	}
-	back, err := codec.Deserialize(context.Background(), Target{}, got)
+	back, err := codec.Deserialize(context.Background(), serde.Target{}, got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +73,8 @@ func TestAvroGoldenBytes(t *testing.T) {
 // 0x7ff8000000000000 for a double, 0x7fc00000 for a float, so the same
 // record has the same bytes whichever client wrote it.
 func TestAvroCanonicalNaN(t *testing.T) {
-	codec := mustAvro(t, Config{Schema: `{"type":"record","name":"N","fields":[{"name":"d","type":"double"},{"name":"f","type":"float"}]}`})
-	got, err := codec.Serialize(context.Background(), Target{}, []byte(`{"d":"NaN","f":"NaN"}`))
+	codec := mustAvro(t, serde.Config{Schema: `{"type":"record","name":"N","fields":[{"name":"d","type":"double"},{"name":"f","type":"float"}]}`})
+	got, err := codec.Serialize(context.Background(), serde.Target{}, []byte(`{"d":"NaN","f":"NaN"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,10 +95,10 @@ func TestAppendLongVarints(t *testing.T) {
 // The encoder agrees byte for byte with hamba/avro's (an independent
 // implementation) on a record with every kind of field.
 func TestAvroMatchesHamba(t *testing.T) {
-	codec := mustAvro(t, Config{Schema: orderSchema})
+	codec := mustAvro(t, serde.Config{Schema: orderSchema})
 	in := `{"id":42,"customer":"acme","qty":3,"price":9.5,"note":"gift","tags":["a","b"],
 	  "shipping":{"city":"Lyon","zip":null},"status":"PAID","created":"2026-01-02T03:04:05.678Z","attrs":{"x":1}}`
-	got, err := codec.Serialize(context.Background(), Target{}, []byte(in))
+	got, err := codec.Serialize(context.Background(), serde.Target{}, []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +118,7 @@ func TestAvroMatchesHamba(t *testing.T) {
 	}
 	wantJSON := `{"id":42,"customer":"acme","qty":3,"price":9.5,"note":"gift","tags":["a","b"],"shipping":{"city":"Lyon","zip":null},"status":"PAID","created":1767323045678,"attrs":{"x":1}}`
 	for name, data := range map[string][]byte{"ours": got, "hamba's": theirs} {
-		back, err := codec.Deserialize(context.Background(), Target{}, data)
+		back, err := codec.Deserialize(context.Background(), serde.Target{}, data)
 		if err != nil {
 			t.Fatalf("decoding %s bytes: %v", name, err)
 		}
@@ -142,7 +140,7 @@ func TestAvroJSONRules(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name, schema, in, out, err string
-		opts                       JSONOptions
+		opts                       serde.JSONOptions
 	}{
 		{name: "missing field takes default", schema: `{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string","default":"x"}]}`,
 			in: `{"a":1}`, out: `{"a":1,"b":"x"}`},
@@ -151,7 +149,7 @@ func TestAvroJSONRules(t *testing.T) {
 		{name: "extra field", schema: `{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}`,
 			in: `{"a":1,"zz":2}`, err: `at .zz: record R has no field "zz"`},
 		{name: "extra field ignored", schema: `{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}`,
-			in: `{"a":1,"zz":{"deep":[1]}}`, out: `{"a":1}`, opts: JSONOptions{IgnoreExtraFields: true}},
+			in: `{"a":1,"zz":{"deep":[1]}}`, out: `{"a":1}`, opts: serde.JSONOptions{IgnoreExtraFields: true}},
 		{name: "int range", schema: `{"type":"record","name":"R","fields":[{"name":"n","type":"int"}]}`,
 			in: `{"n":2147483648}`, err: "at .n: 2147483648 does not fit an Avro int"},
 		{name: "fraction into long", schema: `"long"`, in: `1.5`, err: "not a whole number"},
@@ -160,8 +158,8 @@ func TestAvroJSONRules(t *testing.T) {
 			in: `{"items":[{"sku":"a"},{"sku":7}]}`, err: "at .items[1].sku: expected string, got a number"},
 		{name: "bare union picks by JSON type", schema: `["null","long","double","string"]`, in: `2.5`, out: `2.5`},
 		{name: "bare union integral to long", schema: `["null","double","long"]`, in: `7`, out: `7`},
-		{name: "tagged union", schema: `["null","long","string"]`, in: `{"string":"hi"}`, out: `{"string":"hi"}`, opts: JSONOptions{TaggedUnions: true}},
-		{name: "tagged union wrong tag", schema: `["null","long"]`, in: `{"string":"hi"}`, err: `"string" is not a branch`, opts: JSONOptions{TaggedUnions: true}},
+		{name: "tagged union", schema: `["null","long","string"]`, in: `{"string":"hi"}`, out: `{"string":"hi"}`, opts: serde.JSONOptions{TaggedUnions: true}},
+		{name: "tagged union wrong tag", schema: `["null","long"]`, in: `{"string":"hi"}`, err: `"string" is not a branch`, opts: serde.JSONOptions{TaggedUnions: true}},
 		{name: "null not allowed", schema: `"string"`, in: `null`, err: "expected string, got null"},
 		{name: "timestamp from number", schema: `{"type":"long","logicalType":"timestamp-micros"}`, in: `1700000000000000`, out: `1700000000000000`},
 		{name: "timestamp from RFC 3339", schema: `{"type":"long","logicalType":"timestamp-micros"}`, in: `"2023-11-14T22:13:20.000001Z"`, out: `1700000000000001`},
@@ -183,8 +181,8 @@ func TestAvroJSONRules(t *testing.T) {
 		{name: "broken JSON", schema: `{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}`, in: `{"a":`, err: "invalid JSON"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			codec := mustAvro(t, Config{Schema: tc.schema, JSON: tc.opts})
-			enc, err := codec.Serialize(ctx, Target{}, []byte(tc.in))
+			codec := mustAvro(t, serde.Config{Schema: tc.schema, JSON: tc.opts})
+			enc, err := codec.Serialize(ctx, serde.Target{}, []byte(tc.in))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want %q", err, tc.err)
@@ -194,7 +192,7 @@ func TestAvroJSONRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dec, err := codec.Deserialize(ctx, Target{}, enc)
+			dec, err := codec.Deserialize(ctx, serde.Target{}, enc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -216,54 +214,54 @@ func TestAvroSchemaResolution(t *testing.T) {
 	  {"name":"id","type":"long"},{"name":"name","type":"string","aliases":["nick"]},
 	  {"name":"email","type":["null","string"],"default":null},{"name":"score","type":"double","default":1.5},
 	  {"name":"kind","type":{"type":"enum","name":"K","symbols":["A","B"],"default":"A"}}]}`
-	w := mustAvro(t, Config{Schema: v1})
-	data, err := w.Serialize(context.Background(), Target{}, []byte(`{"id":7,"old":"x","nick":"bo","kind":"C"}`))
+	w := mustAvro(t, serde.Config{Schema: v1})
+	data, err := w.Serialize(context.Background(), serde.Target{}, []byte(`{"id":7,"old":"x","nick":"bo","kind":"C"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := mustAvro(t, Config{Schema: v1, ReaderSchema: v2})
-	out, err := r.Deserialize(context.Background(), Target{}, data)
+	r := mustAvro(t, serde.Config{Schema: v1, ReaderSchema: v2})
+	out, err := r.Deserialize(context.Background(), serde.Target{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(out) != `{"id":7,"name":"bo","kind":"A","email":null,"score":1.5}` {
 		t.Errorf("resolved to %s", out)
 	}
-	if _, err := New(Config{Type: "avro", Schema: v1, ReaderSchema: `{"type":"record","name":"U","fields":[{"name":"must","type":"int"}]}`}); err == nil || !strings.Contains(err.Error(), "has no default") {
+	if _, err := serde.New(serde.Config{Type: "avro", Schema: v1, ReaderSchema: `{"type":"record","name":"U","fields":[{"name":"must","type":"int"}]}`}); err == nil || !strings.Contains(err.Error(), "has no default") {
 		t.Errorf("incompatible reader accepted: %v", err)
 	}
 }
 
 func TestAvroDecodeErrors(t *testing.T) {
-	codec := mustAvro(t, Config{Schema: orderSchema})
-	good, err := codec.Serialize(context.Background(), Target{}, []byte(`{"id":1,"customer":"c","qty":1,"price":1,"tags":[],"shipping":{"city":"x"},"status":"NEW","created":1}`))
+	codec := mustAvro(t, serde.Config{Schema: orderSchema})
+	good, err := codec.Serialize(context.Background(), serde.Target{}, []byte(`{"id":1,"customer":"c","qty":1,"price":1,"tags":[],"shipping":{"city":"x"},"status":"NEW","created":1}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < len(good); i++ {
-		if _, err := codec.Deserialize(context.Background(), Target{}, good[:i]); err == nil {
+		if _, err := codec.Deserialize(context.Background(), serde.Target{}, good[:i]); err == nil {
 			t.Errorf("truncated to %d bytes: no error", i)
-		} else if !errors.Is(err, ErrTruncated) && !strings.Contains(err.Error(), "out of range") {
+		} else if !errors.Is(err, serde.ErrTruncated) && !strings.Contains(err.Error(), "out of range") {
 			t.Errorf("truncated to %d bytes: %v", i, err)
 		}
 	}
-	if _, err := codec.Deserialize(context.Background(), Target{}, append(good, 0)); err == nil || !strings.Contains(err.Error(), "left over") {
+	if _, err := codec.Deserialize(context.Background(), serde.Target{}, append(good, 0)); err == nil || !strings.Contains(err.Error(), "left over") {
 		t.Errorf("trailing byte: %v", err)
 	}
 }
 
 func TestAvroConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
-		c    Config
+		c    serde.Config
 		want string
 	}{
-		{Config{Type: "avro"}, "needs a schema"},
-		{Config{Type: "avro", Schema: `{"type":"record"`}, "invalid Avro schema"},
-		{Config{Type: "avro", SchemaFile: "/no/such/file.avsc"}, "schema_file"},
-		{Config{Type: "avro", Schema: `"int"`, SchemaFile: "x"}, "exclusive"},
-		{Config{Type: "avro_confluent", Schema: `"int"`}, "schema_registry.url"},
+		{serde.Config{Type: "avro"}, "needs a schema"},
+		{serde.Config{Type: "avro", Schema: `{"type":"record"`}, "invalid Avro schema"},
+		{serde.Config{Type: "avro", SchemaFile: "/no/such/file.avsc"}, "schema_file"},
+		{serde.Config{Type: "avro", Schema: `"int"`, SchemaFile: "x"}, "exclusive"},
+		{serde.Config{Type: "avro_confluent", Schema: `"int"`}, "schema_registry.url"},
 	} {
-		if _, err := New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := serde.New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.c, err, tc.want)
 		}
 	}

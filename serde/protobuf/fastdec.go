@@ -1,4 +1,4 @@
-package serde
+package protobuf
 
 import (
 	"encoding/base64"
@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/internal/jsonw"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -76,7 +78,7 @@ type fastDecoder struct {
 var spanPool = sync.Pool{New: func() any { s := make([]span, 0, 32); return &s }}
 
 // fastDecode appends data's JSON to dst, or reports false.
-func fastDecode(p *fastPlan, o JSONOptions, dst, data []byte) ([]byte, bool) {
+func fastDecode(p *fastPlan, o serde.JSONOptions, dst, data []byte) ([]byte, bool) {
 	d := fastDecoder{names: o.ProtoNames, enumNo: o.EnumNumbers}
 	out := d.message(p, dst, data)
 	if d.give {
@@ -493,10 +495,10 @@ func (d *fastDecoder) scalar(f *fastField, dst []byte, typ protowire.Type, v []b
 		return append(dst, "false"...)
 	case protoreflect.FloatKind:
 		x, _ := protowire.ConsumeFixed32(v)
-		return appendJSONFloat(dst, float64(math.Float32frombits(x)), 32)
+		return jsonw.FloatES(dst, float64(math.Float32frombits(x)), 32)
 	case protoreflect.DoubleKind:
 		x, _ := protowire.ConsumeFixed64(v)
-		return appendJSONFloat(dst, math.Float64frombits(x), 64)
+		return jsonw.FloatES(dst, math.Float64frombits(x), 64)
 	case protoreflect.EnumKind:
 		n, _, _ := d.integer(f.kind, typ, v)
 		if !d.enumNo {
@@ -530,29 +532,7 @@ func (d *fastDecoder) str(dst, v []byte) []byte {
 		d.give = true
 		return dst
 	}
-	return appendJSONBytes(dst, v)
-}
-
-// appendJSONFloat writes a float as protojson does (encoding/json's form).
-func appendJSONFloat(dst []byte, f float64, bitSize int) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return appendFloat(dst, f, bitSize) // as strings, as for Avro
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 {
-		if bitSize == 64 && (abs < 1e-6 || abs >= 1e21) || bitSize == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
-			format = 'e'
-		}
-	}
-	dst = strconv.AppendFloat(dst, f, format, -1, bitSize)
-	if format == 'e' {
-		n := len(dst)
-		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst
+	return jsonw.Bytes(dst, v)
 }
 
 // Timestamps protojson accepts: years 1 to 9999.

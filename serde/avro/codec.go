@@ -1,14 +1,15 @@
-package serde
+package avro
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/ferry-connect/ferry/serde"
 )
 
 func init() {
-	MustRegister("avro", newAvroCodec)
+	serde.MustRegister("avro", newAvroCodec)
 }
 
 // avroCodec is plain binary Avro: the schema is known to both sides and
@@ -16,26 +17,11 @@ func init() {
 type avroCodec struct {
 	writer *node
 	reader *node
-	opts   JSONOptions
+	opts   serde.JSONOptions
 }
 
-// schemaText returns the schema from Schema or SchemaFile.
-func schemaText(c Config) (string, error) {
-	switch {
-	case c.Schema != "" && c.SchemaFile != "":
-		return "", errors.New("schema and schema_file are exclusive: set one")
-	case c.SchemaFile != "":
-		b, err := os.ReadFile(c.SchemaFile)
-		if err != nil {
-			return "", fmt.Errorf("schema_file: %w", err)
-		}
-		return string(b), nil
-	}
-	return c.Schema, nil
-}
-
-func newAvroCodec(c Config) (Codec, error) {
-	text, err := schemaText(c)
+func newAvroCodec(c serde.Config) (serde.Codec, error) {
+	text, err := c.SchemaText()
 	if err != nil {
 		return nil, err
 	}
@@ -60,11 +46,11 @@ func newAvroCodec(c Config) (Codec, error) {
 
 func (*avroCodec) TakesJSON() bool { return true }
 
-func (a *avroCodec) Serialize(_ context.Context, _ Target, payload []byte) ([]byte, error) {
+func (a *avroCodec) Serialize(_ context.Context, _ serde.Target, payload []byte) ([]byte, error) {
 	return jsonToAvro(a.writer, a.opts, make([]byte, 0, len(payload)), payload)
 }
 
-func (a *avroCodec) Deserialize(_ context.Context, _ Target, data []byte) ([]byte, error) {
+func (a *avroCodec) Deserialize(_ context.Context, _ serde.Target, data []byte) ([]byte, error) {
 	return avroToJSON(a.writer, a.reader, a.opts, nil, data)
 }
 

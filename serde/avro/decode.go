@@ -1,15 +1,17 @@
-package serde
+package avro
 
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"math/big"
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/internal/jsonw"
 )
 
 // The Avro -> JSON decoder reads Avro binary written with a writer schema
@@ -20,9 +22,6 @@ import (
 // symbols map by name. Without a separate reader schema, the writer's is
 // used for both.
 
-// ErrTruncated means the data ended before the value did.
-var ErrTruncated = errors.New("truncated Avro data")
-
 // maxZeroSizeItems bounds arrays and maps of zero-byte items (nulls, empty
 // records), whose block counts the data length cannot bound.
 const maxZeroSizeItems = 1 << 20
@@ -30,15 +29,15 @@ const maxZeroSizeItems = 1 << 20
 type decoder struct {
 	data []byte
 	pos  int
-	opts JSONOptions
+	opts serde.JSONOptions
 }
 
 // decodeToJSON decodes one value written with writer into JSON for reader.
 func decodeToJSON(writer, reader *node, data []byte) ([]byte, error) {
-	return avroToJSON(writer, reader, JSONOptions{}, nil, data)
+	return avroToJSON(writer, reader, serde.JSONOptions{}, nil, data)
 }
 
-func avroToJSON(writer, reader *node, opts JSONOptions, dst, data []byte) ([]byte, error) {
+func avroToJSON(writer, reader *node, opts serde.JSONOptions, dst, data []byte) ([]byte, error) {
 	d := &decoder{data: data, opts: opts}
 	out, err := d.value(writer, reader, dst)
 	if err != nil {
@@ -54,7 +53,7 @@ func (d *decoder) long() (int64, error) {
 	var u uint64
 	for shift := uint(0); shift < 64; shift += 7 {
 		if d.pos >= len(d.data) {
-			return 0, fmt.Errorf("%w: varint at offset %d", ErrTruncated, d.pos)
+			return 0, fmt.Errorf("%w: varint at offset %d", serde.ErrTruncated, d.pos)
 		}
 		b := d.data[d.pos]
 		d.pos++
@@ -68,7 +67,7 @@ func (d *decoder) long() (int64, error) {
 
 func (d *decoder) next(n int) ([]byte, error) {
 	if n < 0 || n > len(d.data)-d.pos {
-		return nil, fmt.Errorf("%w: %d bytes wanted at offset %d, %d left", ErrTruncated, n, d.pos, len(d.data)-d.pos)
+		return nil, fmt.Errorf("%w: %d bytes wanted at offset %d, %d left", serde.ErrTruncated, n, d.pos, len(d.data)-d.pos)
 	}
 	b := d.data[d.pos : d.pos+n]
 	d.pos += n
@@ -81,7 +80,7 @@ func (d *decoder) lengthPrefixed() ([]byte, error) {
 		return nil, err
 	}
 	if n < 0 || n > int64(len(d.data)-d.pos) {
-		return nil, fmt.Errorf("%w: length %d at offset %d, %d bytes left", ErrTruncated, n, d.pos, len(d.data)-d.pos)
+		return nil, fmt.Errorf("%w: length %d at offset %d, %d bytes left", serde.ErrTruncated, n, d.pos, len(d.data)-d.pos)
 	}
 	return d.next(int(n))
 }
@@ -149,7 +148,7 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 			return d.value(w, rb, dst)
 		}
 		dst = append(dst, '{')
-		dst = appendJSONString(dst, rb.typeName())
+		dst = jsonw.String(dst, rb.typeName())
 		dst = append(dst, ':')
 		dst, err := d.value(w, rb, dst)
 		if err != nil {
@@ -184,7 +183,7 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 			return nil, fmt.Errorf("int %d out of range at offset %d", v, d.pos)
 		}
 		if r.kind == kFloat || r.kind == kDouble {
-			return appendFloat(dst, float64(v), 64), nil
+			return jsonw.Float(dst, float64(v), 64), nil
 		}
 		return strconv.AppendInt(dst, v, 10), nil
 	case kFloat:
@@ -192,13 +191,13 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return appendFloat(dst, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 32), nil
+		return jsonw.Float(dst, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 32), nil
 	case kDouble:
 		b, err := d.next(8)
 		if err != nil {
 			return nil, err
 		}
-		return appendFloat(dst, math.Float64frombits(binary.LittleEndian.Uint64(b)), 64), nil
+		return jsonw.Float(dst, math.Float64frombits(binary.LittleEndian.Uint64(b)), 64), nil
 	case kString, kBytes, kFixed:
 		var b []byte
 		var err error
@@ -212,12 +211,12 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 		}
 		switch {
 		case r.logical == lDecimal:
-			return appendJSONString(dst, decimalText(b, r.scale)), nil
+			return jsonw.String(dst, decimalText(b, r.scale)), nil
 		case r.kind == kString:
 			if !utf8.Valid(b) {
 				return nil, fmt.Errorf("string at offset %d is not valid UTF-8", d.pos-len(b))
 			}
-			return appendJSONBytes(dst, b), nil
+			return jsonw.Bytes(dst, b), nil
 		default:
 			dst = append(dst, '"')
 			dst = base64.StdEncoding.AppendEncode(dst, b)
@@ -238,7 +237,7 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 			}
 			sym = r.symbols[r.enumDef]
 		}
-		return appendJSONString(dst, sym), nil
+		return jsonw.String(dst, sym), nil
 	case kArray, kMap:
 		return d.blocks(w, r, dst)
 	case kRecord:
@@ -271,7 +270,7 @@ func (d *decoder) blocks(w, r *node, dst []byte) ([]byte, error) {
 		}
 		total += count
 		if total > int64(len(d.data)-d.pos)+maxZeroSizeItems {
-			return nil, fmt.Errorf("%w: block of %d items at offset %d cannot fit in %d bytes", ErrTruncated, count, d.pos, len(d.data)-d.pos)
+			return nil, fmt.Errorf("%w: block of %d items at offset %d cannot fit in %d bytes", serde.ErrTruncated, count, d.pos, len(d.data)-d.pos)
 		}
 		for i := int64(0); i < count; i++ {
 			if !first {
@@ -286,7 +285,7 @@ func (d *decoder) blocks(w, r *node, dst []byte) ([]byte, error) {
 				if !utf8.Valid(k) {
 					return nil, fmt.Errorf("map key at offset %d is not valid UTF-8", d.pos-len(k))
 				}
-				dst = appendJSONBytes(dst, k)
+				dst = jsonw.Bytes(dst, k)
 				dst = append(dst, ':')
 			}
 			if dst, err = d.value(w.items, r.items, dst); err != nil {
@@ -357,7 +356,7 @@ func (d *decoder) record(w, r *node, dst []byte) ([]byte, error) {
 		}
 		first = false
 		rf := r.fields[j]
-		dst = appendJSONString(dst, rf.name)
+		dst = jsonw.String(dst, rf.name)
 		dst = append(dst, ':')
 		if dst, err = d.value(wf.node, rf.node, dst); err != nil {
 			return nil, atPath("."+rf.name, err)
@@ -369,7 +368,7 @@ func (d *decoder) record(w, r *node, dst []byte) ([]byte, error) {
 		}
 		first = false
 		rf := r.fields[j]
-		dst = appendJSONString(dst, rf.name)
+		dst = jsonw.String(dst, rf.name)
 		dst = append(dst, ':')
 		if d.opts.TaggedUnions && rf.node.kind == kUnion {
 			// Defaults are stored bare; re-decode the encoded default so
@@ -446,7 +445,7 @@ func (d *decoder) skip(w *node) error {
 			}
 			total += count
 			if total > int64(len(d.data)-d.pos)+maxZeroSizeItems {
-				return fmt.Errorf("%w: block of %d items at offset %d", ErrTruncated, count, d.pos)
+				return fmt.Errorf("%w: block of %d items at offset %d", serde.ErrTruncated, count, d.pos)
 			}
 			for i := int64(0); i < count; i++ {
 				if w.kind == kMap {
@@ -461,18 +460,6 @@ func (d *decoder) skip(w *node) error {
 		}
 	}
 	return fmt.Errorf("unsupported type %s", w.kind)
-}
-
-func appendFloat(dst []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(dst, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(dst, `"-Infinity"`...)
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
 
 // decimalText renders a two's-complement unscaled integer with scale
@@ -495,44 +482,4 @@ func decimalText(b []byte, scale int) string {
 		s = "-" + s
 	}
 	return s
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendJSONString(dst []byte, s string) []byte {
-	return appendJSONBytes(dst, []byte(s))
-}
-
-// appendJSONBytes appends b as a JSON string: quotes, backslashes and
-// control characters escaped (\b \f \n \r \t, else \u00XX, as
-// encoding/json and protojson write them), UTF-8 kept as it is.
-func appendJSONBytes(dst []byte, b []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, b[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, b[start:]...)
-	return append(dst, '"')
 }

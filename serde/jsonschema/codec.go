@@ -1,4 +1,4 @@
-package serde
+package jsonschema
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/twmb/franz-go/pkg/sr"
 	"golang.org/x/text/language"
@@ -20,13 +22,9 @@ import (
 var printer = message.NewPrinter(language.English)
 
 func init() {
-	MustRegister("json_schema", newJSONSchemaCodec)
-	MustRegister("json_schema_confluent", newJSONSchemaConfluentCodec)
+	serde.MustRegister("json_schema", newJSONSchemaCodec)
+	serde.MustRegister("json_schema_confluent", newJSONSchemaConfluentCodec)
 }
-
-// ErrInvalid wraps a payload that does not validate against its schema:
-// the record's fault, never retried.
-var ErrInvalid = errors.New("does not validate against the schema")
 
 // jsonSchema is a compiled JSON Schema and the name Confluent's record
 // strategies give it (its title).
@@ -89,14 +87,14 @@ func compileJSONSchema(text, loc string, refs map[string]string) (*jsonSchema, e
 func (js *jsonSchema) validate(payload []byte) error {
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(payload))
 	if err != nil {
-		return fmt.Errorf("%w: not JSON: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: not JSON: %v", serde.ErrInvalid, err)
 	}
 	if err := js.s.Validate(v); err != nil {
 		var ve *jsonschema.ValidationError
 		if errors.As(err, &ve) {
-			return fmt.Errorf("%w: %s", ErrInvalid, validationText(ve))
+			return fmt.Errorf("%w: %s", serde.ErrInvalid, validationText(ve))
 		}
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: %v", serde.ErrInvalid, err)
 	}
 	return nil
 }
@@ -123,7 +121,7 @@ func validationText(ve *jsonschema.ValidationError) string {
 
 // schemaLoc is where a local schema is read from, so relative $refs find
 // the files beside a schema_file.
-func schemaLoc(c Config) string {
+func schemaLoc(c serde.Config) string {
 	if c.SchemaFile == "" {
 		return ""
 	}
@@ -141,8 +139,8 @@ type jsonSchemaCodec struct {
 	validate bool // on decode
 }
 
-func newJSONSchemaCodec(c Config) (Codec, error) {
-	text, err := schemaText(c)
+func newJSONSchemaCodec(c serde.Config) (serde.Codec, error) {
+	text, err := c.SchemaText()
 	if err != nil {
 		return nil, err
 	}
@@ -158,14 +156,14 @@ func newJSONSchemaCodec(c Config) (Codec, error) {
 
 func (*jsonSchemaCodec) TakesJSON() bool { return true }
 
-func (j *jsonSchemaCodec) Serialize(_ context.Context, _ Target, payload []byte) ([]byte, error) {
+func (j *jsonSchemaCodec) Serialize(_ context.Context, _ serde.Target, payload []byte) ([]byte, error) {
 	if err := j.schema.validate(payload); err != nil {
 		return nil, err
 	}
 	return payload, nil
 }
 
-func (j *jsonSchemaCodec) Deserialize(_ context.Context, _ Target, data []byte) ([]byte, error) {
+func (j *jsonSchemaCodec) Deserialize(_ context.Context, _ serde.Target, data []byte) ([]byte, error) {
 	if j.validate {
 		if err := j.schema.validate(data); err != nil {
 			return nil, err
@@ -177,20 +175,20 @@ func (j *jsonSchemaCodec) Deserialize(_ context.Context, _ Target, data []byte) 
 // jsonSchemaConfluentCodec is Confluent's JSON Schema wire format: a zero
 // byte, the 4-byte schema ID, then the JSON document as UTF-8.
 type jsonSchemaConfluentCodec struct {
-	reg       *schemaRegistry[*jsonSchema]
+	reg       *confluent.Registry[*jsonSchema]
 	local     *jsonSchema // nil when decoding only, or with use_latest and no schema
 	localText string
-	subjects  subjects
+	subjects  confluent.Subjects
 	register  bool
 	latest    bool
 	validate  bool // on decode
 }
 
-func newJSONSchemaConfluentCodec(c Config) (Codec, error) {
+func newJSONSchemaConfluentCodec(c serde.Config) (serde.Codec, error) {
 	if len(c.Registry.URLs) == 0 {
 		return nil, errors.New("json_schema_confluent needs schema_registry.url")
 	}
-	text, err := schemaText(c)
+	text, err := c.SchemaText()
 	if err != nil {
 		return nil, err
 	}
@@ -206,14 +204,14 @@ func newJSONSchemaConfluentCodec(c Config) (Codec, error) {
 	if j.local != nil {
 		title = j.local.title
 	}
-	if j.subjects, err = newSubjects(c, title); err != nil {
+	if j.subjects, err = confluent.NewSubjects(c.Subject, c.SubjectStrategy, title); err != nil {
 		return nil, err
 	}
-	if j.subjects.needsName() && title == "" && !c.DecodeOnly {
-		return nil, fmt.Errorf("subject_strategy %s needs a local schema with a title to take the record name from", j.subjects.strategy)
+	if j.subjects.NeedsName() && title == "" && !c.DecodeOnly {
+		return nil, fmt.Errorf("subject_strategy %s needs a local schema with a title to take the record name from", j.subjects.Strategy())
 	}
-	j.reg, err = newRegistry(c.Registry, sr.TypeJSON, c.LatestRefresh, func(ctx context.Context, s sr.Schema) (*jsonSchema, error) {
-		refs, err := j.reg.references(ctx, s)
+	j.reg, err = confluent.NewRegistry(c.Registry, sr.TypeJSON, c.LatestRefresh, func(ctx context.Context, s sr.Schema) (*jsonSchema, error) {
+		refs, err := j.reg.References(ctx, s)
 		if err != nil {
 			return nil, err
 		}
@@ -228,19 +226,21 @@ func newJSONSchemaConfluentCodec(c Config) (Codec, error) {
 func (*jsonSchemaConfluentCodec) TakesJSON() bool { return true }
 
 // SubjectFor names the registry subject for a topic's keys or values.
-func (j *jsonSchemaConfluentCodec) SubjectFor(t Target) string { return j.subjects.of(t) }
+func (j *jsonSchemaConfluentCodec) SubjectFor(t serde.Target) string {
+	return j.subjects.Of(t.Topic, t.Key)
+}
 
-func (j *jsonSchemaConfluentCodec) Serialize(ctx context.Context, t Target, payload []byte) ([]byte, error) {
+func (j *jsonSchemaConfluentCodec) Serialize(ctx context.Context, t serde.Target, payload []byte) ([]byte, error) {
 	var id int
 	var err error
 	s := j.local
 	switch {
 	case j.latest:
-		id, s, err = j.reg.latest(ctx, j.subjects.of(t))
+		id, s, err = j.reg.Latest(ctx, j.subjects.Of(t.Topic, t.Key))
 	case s == nil:
 		return nil, errors.New("json_schema_confluent was configured to decode only: it has no schema to serialize with")
 	default:
-		id, err = j.reg.idOf(ctx, j.subjects.of(t), sr.Schema{Schema: j.localText, Type: sr.TypeJSON}, j.register)
+		id, err = j.reg.IDOf(ctx, j.subjects.Of(t.Topic, t.Key), sr.Schema{Schema: j.localText, Type: sr.TypeJSON}, j.register)
 	}
 	if err != nil {
 		return nil, err
@@ -248,19 +248,19 @@ func (j *jsonSchemaConfluentCodec) Serialize(ctx context.Context, t Target, payl
 	if err := s.validate(payload); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, confluentHeaderLen+len(payload))
-	return append(AppendConfluentHeader(out, id), payload...), nil
+	out := make([]byte, 0, confluent.HeaderLen+len(payload))
+	return append(confluent.AppendHeader(out, id), payload...), nil
 }
 
-func (j *jsonSchemaConfluentCodec) Deserialize(ctx context.Context, _ Target, data []byte) ([]byte, error) {
-	id, body, err := ParseConfluentHeader(data)
+func (j *jsonSchemaConfluentCodec) Deserialize(ctx context.Context, _ serde.Target, data []byte) ([]byte, error) {
+	id, body, err := confluent.ParseHeader(data)
 	if err != nil {
 		return nil, err
 	}
 	if !j.validate {
 		return body, nil
 	}
-	s, err := j.reg.byID(ctx, id)
+	s, err := j.reg.ByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package serde
+package avro
 
 import (
 	"encoding/base64"
@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ferry-connect/ferry/internal/jsonscan"
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/internal/jsonw"
 )
 
 // The JSON -> Avro encoder walks the JSON text with a streaming iterator,
@@ -21,25 +23,6 @@ import (
 // generic map or interface value is built for the document. Record fields
 // may arrive in any order, so each record encodes its fields into a scratch
 // buffer and then appends them in schema order.
-
-// JSONOptions are the choices a user makes about how JSON maps onto a
-// schema language (Avro, Protobuf).
-type JSONOptions struct {
-	// TaggedUnions reads and writes union values in Avro's JSON encoding,
-	// {"type": value}; by default unions are bare: the value alone, its
-	// branch chosen by its JSON type.
-	TaggedUnions bool
-	// IgnoreExtraFields drops JSON fields that the record schema does not
-	// have; by default they are an error.
-	IgnoreExtraFields bool
-	// ProtoNames, for Protobuf, writes fields under their names in the
-	// .proto file (order_id) instead of protojson's lowerCamelCase JSON
-	// names (orderId). Both are read either way.
-	ProtoNames bool
-	// EnumNumbers, for Protobuf, writes enum values as numbers instead of
-	// their names. Both are read either way.
-	EnumNumbers bool
-}
 
 // pathError carries the field path of an error out of the recursion; the
 // path is built only when something fails.
@@ -90,7 +73,7 @@ var encStates = sync.Pool{New: func() any {
 }}
 
 // jsonToAvro appends the Avro encoding of the JSON document js to dst.
-func jsonToAvro(root *node, opts JSONOptions, dst, js []byte) ([]byte, error) {
+func jsonToAvro(root *node, opts serde.JSONOptions, dst, js []byte) ([]byte, error) {
 	st := encStates.Get().(*encState)
 	defer encStates.Put(st)
 	st.it.Reset(js)
@@ -130,7 +113,7 @@ func mismatch(n *node, t jsonscan.ValueType) error {
 	return fmt.Errorf("expected %s, got %s", want, jsonTypeName(t))
 }
 
-func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int) ([]byte, error) {
+func encodeValue(st *encState, n *node, opts serde.JSONOptions, dst []byte, depth int) ([]byte, error) {
 	it := st.it
 	t := it.Next()
 	if it.Err() != nil {
@@ -163,7 +146,7 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 			return nil, mismatch(n, t)
 		}
 		if n.kind == kFloat || n.kind == kDouble {
-			f, err := readSpecialFloat(string(it.ReadString()))
+			f, err := jsonw.ParseSpecial(string(it.ReadString()))
 			if err != nil {
 				return nil, err
 			}
@@ -270,7 +253,7 @@ func encodeValue(st *encState, n *node, opts JSONOptions, dst []byte, depth int)
 	return nil, fmt.Errorf("unsupported type %s", n.kind)
 }
 
-func encodeRecord(st *encState, n *node, opts JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
+func encodeRecord(st *encState, n *node, opts serde.JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
 	if t != jsonscan.ObjectValue {
 		return nil, mismatch(n, t)
 	}
@@ -327,7 +310,7 @@ func encodeRecord(st *encState, n *node, opts JSONOptions, dst []byte, depth int
 	return dst, nil
 }
 
-func encodeUnion(st *encState, n *node, opts JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
+func encodeUnion(st *encState, n *node, opts serde.JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
 	it := st.it
 	if t == jsonscan.NullValue {
 		for i, b := range n.branches {
@@ -562,24 +545,6 @@ func parseTimestamp(s string, local bool) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 timestamp (e.g. 2026-01-02T15:04:05Z)", s)
-}
-
-// canonicalNaN is the NaN Java writes (Double.NaN, 0x7ff8000000000000),
-// and with it Confluent's serializers: Go's math.NaN() sets a payload bit,
-// which would make the same record's bytes differ. Its float32 conversion
-// is Java's Float.NaN, 0x7fc00000.
-var canonicalNaN = math.Float64frombits(0x7ff8000000000000)
-
-func readSpecialFloat(s string) (float64, error) {
-	switch s {
-	case "NaN":
-		return canonicalNaN, nil
-	case "Infinity":
-		return math.Inf(1), nil
-	case "-Infinity":
-		return math.Inf(-1), nil
-	}
-	return 0, fmt.Errorf("%q is not a number (the only strings taken are NaN, Infinity and -Infinity)", s)
 }
 
 // readBytes reads bytes or fixed: base64 text, or for decimals the number

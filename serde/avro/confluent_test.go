@@ -1,4 +1,4 @@
-package serde
+package avro
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
@@ -17,11 +19,11 @@ import (
 const userV1 = `{"type":"record","name":"User","namespace":"acme","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"}]}`
 const userV2 = `{"type":"record","name":"User","namespace":"acme","fields":[{"name":"id","type":"long"},{"name":"name","type":"string"},{"name":"email","type":["null","string"],"default":null}]}`
 
-func confluent(t *testing.T, reg *srfake.Registry, c Config) *confluentCodec {
+func confluentCodecFor(t *testing.T, reg *srfake.Registry, c serde.Config) *confluentCodec {
 	t.Helper()
 	c.Type = "avro_confluent"
 	c.Registry.URLs = []string{reg.URL()}
-	codec, err := New(c)
+	codec, err := serde.New(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +31,7 @@ func confluent(t *testing.T, reg *srfake.Registry, c Config) *confluentCodec {
 }
 
 func TestConfluentHeader(t *testing.T) {
-	got := AppendConfluentHeader(nil, 0x01020304)
+	got := confluent.AppendHeader(nil, 0x01020304)
 	if !bytes.Equal(got, []byte{0, 1, 2, 3, 4}) {
 		t.Fatalf("header %x", got)
 	}
@@ -41,11 +43,11 @@ func TestConfluentHeader(t *testing.T) {
 		{[]byte{0, 0, 0, 1}, "4 bytes, shorter"},
 		{[]byte(`{"a":1}`), "magic byte is 0x7b, want 0x00"},
 	} {
-		if _, _, err := ParseConfluentHeader(tc.in); !errors.Is(err, ErrWireFormat) || !strings.Contains(err.Error(), tc.want) {
+		if _, _, err := confluent.ParseHeader(tc.in); !errors.Is(err, serde.ErrWireFormat) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v", tc.in, err)
 		}
 	}
-	id, body, err := ParseConfluentHeader([]byte{0, 0, 0, 0, 42, 7})
+	id, body, err := confluent.ParseHeader([]byte{0, 0, 0, 0, 42, 7})
 	if err != nil || id != 42 || !bytes.Equal(body, []byte{7}) {
 		t.Errorf("parse: %d %x %v", id, body, err)
 	}
@@ -60,13 +62,13 @@ func TestConfluentSubjectsAndRoundTrip(t *testing.T) {
 		key      bool
 		want     string
 	}{
-		{StrategyTopicName, false, "users-value"},
-		{StrategyTopicName, true, "users-key"},
-		{StrategyRecordName, false, "acme.User"},
-		{StrategyTopicRecordName, true, "users-acme.User"},
+		{serde.StrategyTopicName, false, "users-value"},
+		{serde.StrategyTopicName, true, "users-key"},
+		{serde.StrategyRecordName, false, "acme.User"},
+		{serde.StrategyTopicRecordName, true, "users-acme.User"},
 	} {
-		c := confluent(t, reg, Config{Schema: userV1, SubjectStrategy: tc.strategy, AutoRegister: true})
-		tgt := Target{Topic: "users", Key: tc.key}
+		c := confluentCodecFor(t, reg, serde.Config{Schema: userV1, SubjectStrategy: tc.strategy, AutoRegister: true})
+		tgt := serde.Target{Topic: "users", Key: tc.key}
 		if got := c.SubjectFor(tgt); got != tc.want {
 			t.Errorf("%s key=%v: subject %q, want %q", tc.strategy, tc.key, got, tc.want)
 		}
@@ -78,7 +80,7 @@ func TestConfluentSubjectsAndRoundTrip(t *testing.T) {
 		if !ok {
 			t.Fatalf("subject %s not registered", tc.want)
 		}
-		id, body, err := ParseConfluentHeader(data)
+		id, body, err := confluent.ParseHeader(data)
 		if err != nil || id != ss.ID || !bytes.Equal(body, []byte{0x02, 0x06, 'a', 'n', 'n'}) {
 			t.Errorf("wire bytes %x (id %d, registry id %d)", data, id, ss.ID)
 		}
@@ -87,8 +89,8 @@ func TestConfluentSubjectsAndRoundTrip(t *testing.T) {
 			t.Errorf("round trip %s %v", out, err)
 		}
 	}
-	c := confluent(t, reg, Config{Schema: userV1, Subject: "explicit", AutoRegister: true})
-	if got := c.SubjectFor(Target{Topic: "users"}); got != "explicit" {
+	c := confluentCodecFor(t, reg, serde.Config{Schema: userV1, Subject: "explicit", AutoRegister: true})
+	if got := c.SubjectFor(serde.Target{Topic: "users"}); got != "explicit" {
 		t.Errorf("explicit subject %q", got)
 	}
 }
@@ -96,15 +98,15 @@ func TestConfluentSubjectsAndRoundTrip(t *testing.T) {
 func TestConfluentAutoRegisterOff(t *testing.T) {
 	reg := srfake.New()
 	defer reg.Close()
-	c := confluent(t, reg, Config{Schema: userV1, AutoRegister: false})
-	_, err := c.Serialize(context.Background(), Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`))
-	if err == nil || !strings.Contains(err.Error(), `under subject "t-value" (auto_register is off)`) || errors.Is(err, ErrRegistryUnavailable) {
+	c := confluentCodecFor(t, reg, serde.Config{Schema: userV1, AutoRegister: false})
+	_, err := c.Serialize(context.Background(), serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`))
+	if err == nil || !strings.Contains(err.Error(), `under subject "t-value" (auto_register is off)`) || errors.Is(err, serde.ErrRegistryUnavailable) {
 		t.Fatalf("unregistered schema: %v", err)
 	}
 	if _, _, err := reg.RegisterSchema("t-value", sr.Schema{Schema: userV1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Serialize(context.Background(), Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err != nil {
+	if _, err := c.Serialize(context.Background(), serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err != nil {
 		t.Fatalf("after registering by hand: %v", err)
 	}
 	if reg.SubjectExists("t-key") {
@@ -122,41 +124,41 @@ func TestConfluentUseLatestAndEvolution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	latest := confluent(t, reg, Config{UseLatest: true, LatestRefresh: 1})
-	old, err := latest.Serialize(ctx, Target{Topic: "u"}, []byte(`{"id":5,"name":"bo"}`))
+	latest := confluentCodecFor(t, reg, serde.Config{UseLatest: true, LatestRefresh: 1})
+	old, err := latest.Serialize(ctx, serde.Target{Topic: "u"}, []byte(`{"id":5,"name":"bo"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, _, _ := ParseConfluentHeader(old); id != id1 {
+	if id, _, _ := confluent.ParseHeader(old); id != id1 {
 		t.Errorf("encoded with id %d, want latest %d", id, id1)
 	}
 	id2, _, err := reg.RegisterSchema("u-value", sr.Schema{Schema: userV2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := latest.Serialize(ctx, Target{Topic: "u"}, []byte(`{"id":6,"name":"cy","email":"c@y"}`))
+	newer, err := latest.Serialize(ctx, serde.Target{Topic: "u"}, []byte(`{"id":6,"name":"cy","email":"c@y"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id, _, _ := ParseConfluentHeader(newer); id != id2 {
+	if id, _, _ := confluent.ParseHeader(newer); id != id2 {
 		t.Errorf("after a new version, encoded with id %d, want %d", id, id2)
 	}
 
 	// A consumer with the v2 reader schema reads both: the old record gets
 	// the new field's default.
-	reader := confluent(t, reg, Config{Schema: userV2, AutoRegister: true})
+	reader := confluentCodecFor(t, reg, serde.Config{Schema: userV2, AutoRegister: true})
 	for data, want := range map[string]string{
 		string(old):   `{"id":5,"name":"bo","email":null}`,
 		string(newer): `{"id":6,"name":"cy","email":"c@y"}`,
 	} {
-		out, err := reader.Deserialize(ctx, Target{Topic: "u"}, []byte(data))
+		out, err := reader.Deserialize(ctx, serde.Target{Topic: "u"}, []byte(data))
 		if err != nil || string(out) != want {
 			t.Errorf("read %s, %v; want %s", out, err, want)
 		}
 	}
 	// Without a local schema the writer's is used.
-	plain := confluent(t, reg, Config{UseLatest: true})
-	if out, err := plain.Deserialize(ctx, Target{}, old); err != nil || string(out) != `{"id":5,"name":"bo"}` {
+	plain := confluentCodecFor(t, reg, serde.Config{UseLatest: true})
+	if out, err := plain.Deserialize(ctx, serde.Target{}, old); err != nil || string(out) != `{"id":5,"name":"bo"}` {
 		t.Errorf("writer-schema read %s %v", out, err)
 	}
 }
@@ -164,9 +166,9 @@ func TestConfluentUseLatestAndEvolution(t *testing.T) {
 func TestConfluentDecodeErrors(t *testing.T) {
 	reg := srfake.New()
 	defer reg.Close()
-	c := confluent(t, reg, Config{Schema: userV1, AutoRegister: true})
+	c := confluentCodecFor(t, reg, serde.Config{Schema: userV1, AutoRegister: true})
 	ctx := context.Background()
-	good, err := c.Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"abc"}`))
+	good, err := c.Serialize(ctx, serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"abc"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,12 +177,12 @@ func TestConfluentDecodeErrors(t *testing.T) {
 		in   []byte
 		want error
 	}{
-		"short header":   {good[:3], ErrWireFormat},
-		"wrong magic":    {append([]byte{1}, good[1:]...), ErrWireFormat},
-		"unknown id":     {unknown, ErrUnknownSchema},
-		"truncated body": {good[:len(good)-2], ErrTruncated},
+		"short header":   {good[:3], serde.ErrWireFormat},
+		"wrong magic":    {append([]byte{1}, good[1:]...), serde.ErrWireFormat},
+		"unknown id":     {unknown, serde.ErrUnknownSchema},
+		"truncated body": {good[:len(good)-2], serde.ErrTruncated},
 	} {
-		if _, err := c.Deserialize(ctx, Target{}, tc.in); !errors.Is(err, tc.want) {
+		if _, err := c.Deserialize(ctx, serde.Target{}, tc.in); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
 	}
@@ -190,12 +192,12 @@ func TestConfluentBasicAuth(t *testing.T) {
 	reg := srfake.New(srfake.WithAuth("Basic dXNlcjpwYXNz")) // user:pass
 	defer reg.Close()
 	ctx := context.Background()
-	good := confluent(t, reg, Config{Schema: userV1, AutoRegister: true, Registry: RegistryConfig{Username: "user", Password: "pass"}})
-	if _, err := good.Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err != nil {
+	good := confluentCodecFor(t, reg, serde.Config{Schema: userV1, AutoRegister: true, Registry: serde.RegistryConfig{Username: "user", Password: "pass"}})
+	if _, err := good.Serialize(ctx, serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err != nil {
 		t.Fatalf("with credentials: %v", err)
 	}
-	bad := confluent(t, reg, Config{Schema: userV1, AutoRegister: true, Registry: RegistryConfig{Username: "user", Password: "nope"}})
-	if _, err := bad.Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil || !strings.Contains(err.Error(), "not authorized") {
+	bad := confluentCodecFor(t, reg, serde.Config{Schema: userV1, AutoRegister: true, Registry: serde.RegistryConfig{Username: "user", Password: "nope"}})
+	if _, err := bad.Serialize(ctx, serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil || !strings.Contains(err.Error(), "not authorized") {
 		t.Fatalf("wrong credentials: %v", err)
 	}
 }
@@ -207,22 +209,22 @@ func TestConfluentBearerTokenAndTLS(t *testing.T) {
 	defer srv.Close()
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
-	mk := func(token string, tlsConf *tls.Config) Codec {
-		c, err := New(Config{Type: "avro_confluent", Schema: userV1, AutoRegister: true,
-			Registry: RegistryConfig{URLs: []string{srv.URL}, Token: token, TLS: tlsConf}})
+	mk := func(token string, tlsConf *tls.Config) serde.Codec {
+		c, err := serde.New(serde.Config{Type: "avro_confluent", Schema: userV1, AutoRegister: true,
+			Registry: serde.RegistryConfig{URLs: []string{srv.URL}, Token: token, TLS: tlsConf}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return c
 	}
 	good := mk("s3cret", &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
-	if _, err := good.Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err != nil {
+	if _, err := good.Serialize(ctx, serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err != nil {
 		t.Fatalf("token over TLS: %v", err)
 	}
-	if _, err := mk("wrong", &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}).Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil {
+	if _, err := mk("wrong", &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}).Serialize(ctx, serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil {
 		t.Error("wrong token accepted")
 	}
-	if _, err := mk("s3cret", nil).Serialize(ctx, Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := mk("s3cret", nil).Serialize(ctx, serde.Target{Topic: "t"}, []byte(`{"id":1,"name":"a"}`)); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("untrusted registry certificate: %v", err)
 	}
 }

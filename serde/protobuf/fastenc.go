@@ -1,4 +1,4 @@
-package serde
+package protobuf
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package serde
+package protobuf
 
 import (
 	"bytes"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/bufbuild/protocompile"
 	"github.com/bufbuild/protocompile/linker"
+	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
 	"github.com/twmb/franz-go/pkg/sr"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -22,8 +24,8 @@ import (
 )
 
 func init() {
-	MustRegister("protobuf", newProtobufCodec)
-	MustRegister("protobuf_confluent", newProtobufConfluentCodec)
+	serde.MustRegister("protobuf", newProtobufCodec)
+	serde.MustRegister("protobuf_confluent", newProtobufConfluentCodec)
 }
 
 // protoSchema is a compiled .proto file and what registering it needs.
@@ -133,13 +135,13 @@ func (ps *protoSchema) byIndexes(idx []int) (protoreflect.MessageDescriptor, err
 	var md protoreflect.MessageDescriptor
 	for depth, i := range idx {
 		if i < 0 || i >= msgs.Len() {
-			return nil, fmt.Errorf("%w: message index %v: no message %d at depth %d", ErrWireFormat, idx, i, depth)
+			return nil, fmt.Errorf("%w: message index %v: no message %d at depth %d", serde.ErrWireFormat, idx, i, depth)
 		}
 		md = msgs.Get(i)
 		msgs = md.Messages()
 	}
 	if md == nil {
-		return nil, fmt.Errorf("%w: no message indexes", ErrWireFormat)
+		return nil, fmt.Errorf("%w: no message indexes", serde.ErrWireFormat)
 	}
 	return md, nil
 }
@@ -165,13 +167,13 @@ func messageIndexes(md protoreflect.MessageDescriptor) []int {
 // protojson's rules (docs/serde.md lists them). Encoding tries the fast
 // path first (protobuf_fast.go).
 type protoJSON struct {
-	opts  JSONOptions
+	opts  serde.JSONOptions
 	in    protojson.UnmarshalOptions
 	out   protojson.MarshalOptions
 	plans *fastPlans
 }
 
-func newProtoJSON(o JSONOptions) protoJSON {
+func newProtoJSON(o serde.JSONOptions) protoJSON {
 	return protoJSON{
 		opts:  o,
 		in:    protojson.UnmarshalOptions{DiscardUnknown: o.IgnoreExtraFields},
@@ -228,8 +230,8 @@ type protobufCodec struct {
 	json protoJSON
 }
 
-func newProtobufCodec(c Config) (Codec, error) {
-	text, err := schemaText(c)
+func newProtobufCodec(c serde.Config) (serde.Codec, error) {
+	text, err := c.SchemaText()
 	if err != nil {
 		return nil, err
 	}
@@ -249,23 +251,23 @@ func newProtobufCodec(c Config) (Codec, error) {
 
 func (*protobufCodec) TakesJSON() bool { return true }
 
-func (p *protobufCodec) Serialize(_ context.Context, _ Target, payload []byte) ([]byte, error) {
+func (p *protobufCodec) Serialize(_ context.Context, _ serde.Target, payload []byte) ([]byte, error) {
 	return p.json.encode(p.md, make([]byte, 0, len(payload)), payload)
 }
 
-func (p *protobufCodec) Deserialize(_ context.Context, _ Target, data []byte) ([]byte, error) {
+func (p *protobufCodec) Deserialize(_ context.Context, _ serde.Target, data []byte) ([]byte, error) {
 	return p.json.decode(p.md, data)
 }
 
 // protobufConfluentCodec is Confluent's Protobuf wire format: a zero byte,
 // the 4-byte schema ID, the message indexes, then the message's bytes.
 type protobufConfluentCodec struct {
-	reg      *schemaRegistry[*protoSchema]
+	reg      *confluent.Registry[*protoSchema]
 	local    *protoSchema // nil when decoding only, or with use_latest and no schema
 	text     string
 	message  string
 	md       protoreflect.MessageDescriptor // the local message type
-	subjects subjects
+	subjects confluent.Subjects
 	register bool
 	latest   bool
 	json     protoJSON
@@ -275,11 +277,11 @@ type protobufConfluentCodec struct {
 	refsOK bool
 }
 
-func newProtobufConfluentCodec(c Config) (Codec, error) {
+func newProtobufConfluentCodec(c serde.Config) (serde.Codec, error) {
 	if len(c.Registry.URLs) == 0 {
 		return nil, errors.New("protobuf_confluent needs schema_registry.url")
 	}
-	text, err := schemaText(c)
+	text, err := c.SchemaText()
 	if err != nil {
 		return nil, err
 	}
@@ -299,14 +301,14 @@ func newProtobufConfluentCodec(c Config) (Codec, error) {
 	if p.latest && name == "" {
 		name = c.Message
 	}
-	if p.subjects, err = newSubjects(c, name); err != nil {
+	if p.subjects, err = confluent.NewSubjects(c.Subject, c.SubjectStrategy, name); err != nil {
 		return nil, err
 	}
-	if p.subjects.needsName() && name == "" && !c.DecodeOnly {
-		return nil, fmt.Errorf("subject_strategy %s needs a message name: set message or schema", p.subjects.strategy)
+	if p.subjects.NeedsName() && name == "" && !c.DecodeOnly {
+		return nil, fmt.Errorf("subject_strategy %s needs a message name: set message or schema", p.subjects.Strategy())
 	}
-	p.reg, err = newRegistry(c.Registry, sr.TypeProtobuf, c.LatestRefresh, func(ctx context.Context, s sr.Schema) (*protoSchema, error) {
-		refs, err := p.reg.references(ctx, s)
+	p.reg, err = confluent.NewRegistry(c.Registry, sr.TypeProtobuf, c.LatestRefresh, func(ctx context.Context, s sr.Schema) (*protoSchema, error) {
+		refs, err := p.reg.References(ctx, s)
 		if err != nil {
 			return nil, err
 		}
@@ -321,16 +323,18 @@ func newProtobufConfluentCodec(c Config) (Codec, error) {
 func (*protobufConfluentCodec) TakesJSON() bool { return true }
 
 // SubjectFor names the registry subject for a topic's keys or values.
-func (p *protobufConfluentCodec) SubjectFor(t Target) string { return p.subjects.of(t) }
+func (p *protobufConfluentCodec) SubjectFor(t serde.Target) string {
+	return p.subjects.Of(t.Topic, t.Key)
+}
 
-func (p *protobufConfluentCodec) Serialize(ctx context.Context, t Target, payload []byte) ([]byte, error) {
+func (p *protobufConfluentCodec) Serialize(ctx context.Context, t serde.Target, payload []byte) ([]byte, error) {
 	var id int
 	var err error
 	md := p.md
 	switch {
 	case p.latest:
 		var ps *protoSchema
-		if id, ps, err = p.reg.latest(ctx, p.subjects.of(t)); err != nil {
+		if id, ps, err = p.reg.Latest(ctx, p.subjects.Of(t.Topic, t.Key)); err != nil {
 			return nil, err
 		}
 		if md, err = ps.message(p.message); err != nil {
@@ -343,11 +347,11 @@ func (p *protobufConfluentCodec) Serialize(ctx context.Context, t Target, payloa
 		if err != nil {
 			return nil, err
 		}
-		if id, err = p.reg.idOf(ctx, p.subjects.of(t), sr.Schema{Schema: p.text, Type: sr.TypeProtobuf, References: refs}, p.register); err != nil {
+		if id, err = p.reg.IDOf(ctx, p.subjects.Of(t.Topic, t.Key), sr.Schema{Schema: p.text, Type: sr.TypeProtobuf, References: refs}, p.register); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]byte, 0, confluentHeaderLen+2+len(payload))
+	out := make([]byte, 0, confluent.HeaderLen+2+len(payload))
 	out, _ = (&sr.ConfluentHeader{}).AppendEncode(out, id, messageIndexes(md))
 	return p.json.encode(md, out, payload)
 }
@@ -374,12 +378,12 @@ func (p *protobufConfluentCodec) references(ctx context.Context) ([]sr.SchemaRef
 		var ss sr.SubjectSchema
 		var err error
 		if p.register {
-			ss, err = p.reg.cl.CreateSchema(ctx, d.path, s)
+			ss, err = p.reg.Client().CreateSchema(ctx, d.path, s)
 		} else {
-			ss, err = p.reg.cl.LookupSchema(ctx, d.path, s)
+			ss, err = p.reg.Client().LookupSchema(ctx, d.path, s)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("the schema's import %q (subject %q): %w", d.path, d.path, registryErr(err))
+			return nil, fmt.Errorf("the schema's import %q (subject %q): %w", d.path, d.path, confluent.Unavailable(err))
 		}
 		versions[d.path] = ss.Version
 	}
@@ -394,16 +398,16 @@ func (p *protobufConfluentCodec) references(ctx context.Context) ([]sr.SchemaRef
 	return p.refs, nil
 }
 
-func (p *protobufConfluentCodec) Deserialize(ctx context.Context, _ Target, data []byte) ([]byte, error) {
-	id, rest, err := ParseConfluentHeader(data)
+func (p *protobufConfluentCodec) Deserialize(ctx context.Context, _ serde.Target, data []byte) ([]byte, error) {
+	id, rest, err := confluent.ParseHeader(data)
 	if err != nil {
 		return nil, err
 	}
 	idx, body, err := (&sr.ConfluentHeader{}).DecodeIndex(rest, 64)
 	if err != nil {
-		return nil, fmt.Errorf("%w: message indexes: %v", ErrWireFormat, err)
+		return nil, fmt.Errorf("%w: message indexes: %v", serde.ErrWireFormat, err)
 	}
-	ps, err := p.reg.byID(ctx, id)
+	ps, err := p.reg.ByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package serde
+package confluent
 
 import (
 	"context"
@@ -11,12 +11,12 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 )
 
-// schemaRegistry is the schema registry as one Confluent wire codec sees it: a
+// Registry is the schema registry as one Confluent wire codec sees it: a
 // client, and caches of what it has learnt, so that each schema is fetched
 // and compiled once. T is a schema compiled for the codec's language
 // (Avro, JSON Schema); the wire framing and the caching are the same for
 // every language, so they live here once.
-type schemaRegistry[T any] struct {
+type Registry[T any] struct {
 	cl       *sr.Client
 	typ      sr.SchemaType
 	compile  func(ctx context.Context, s sr.Schema) (T, error)
@@ -35,11 +35,11 @@ type latest[T any] struct {
 	fetched time.Time
 }
 
-// newRegistry connects to the registry c describes. compile turns a
+// NewRegistry connects to the registry c describes. compile turns a
 // registered schema of type typ into T; it may resolve the schema's
 // references through the returned registry's client.
-func newRegistry[T any](c RegistryConfig, typ sr.SchemaType, refresh time.Duration, compile func(context.Context, sr.Schema) (T, error)) (*schemaRegistry[T], error) {
-	r := &schemaRegistry[T]{
+func NewRegistry[T any](c RegistryConfig, typ sr.SchemaType, refresh time.Duration, compile func(context.Context, sr.Schema) (T, error)) (*Registry[T], error) {
+	r := &Registry[T]{
 		typ:      typ,
 		compile:  compile,
 		refresh:  refresh,
@@ -77,9 +77,9 @@ func newRegistry[T any](c RegistryConfig, typ sr.SchemaType, refresh time.Durati
 	return r, nil
 }
 
-// idOf returns the ID of the local schema under subject, registering it
+// IDOf returns the ID of the local schema under subject, registering it
 // first when register is set.
-func (r *schemaRegistry[T]) idOf(ctx context.Context, subject string, local sr.Schema, register bool) (int, error) {
+func (r *Registry[T]) IDOf(ctx context.Context, subject string, local sr.Schema, register bool) (int, error) {
 	r.mu.RLock()
 	id, ok := r.ids[subject]
 	r.mu.RUnlock()
@@ -90,10 +90,10 @@ func (r *schemaRegistry[T]) idOf(ctx context.Context, subject string, local sr.S
 	var err error
 	if register {
 		if ss, err = r.cl.CreateSchema(ctx, subject, local); err != nil {
-			return 0, fmt.Errorf("registering the schema under subject %q: %w", subject, registryErr(err))
+			return 0, fmt.Errorf("registering the schema under subject %q: %w", subject, Unavailable(err))
 		}
 	} else if ss, err = r.cl.LookupSchema(ctx, subject, local); err != nil {
-		return 0, fmt.Errorf("looking the schema up under subject %q (auto_register is off): %w", subject, registryErr(err))
+		return 0, fmt.Errorf("looking the schema up under subject %q (auto_register is off): %w", subject, Unavailable(err))
 	}
 	r.mu.Lock()
 	if len(r.ids) >= r.maxCache {
@@ -104,9 +104,9 @@ func (r *schemaRegistry[T]) idOf(ctx context.Context, subject string, local sr.S
 	return ss.ID, nil
 }
 
-// latest returns the subject's latest schema, looked for again every
+// Latest returns the subject's latest schema, looked for again every
 // refresh; while the registry is away it keeps the one it had.
-func (r *schemaRegistry[T]) latest(ctx context.Context, subject string) (int, T, error) {
+func (r *Registry[T]) Latest(ctx context.Context, subject string) (int, T, error) {
 	r.mu.RLock()
 	l, ok := r.newest[subject]
 	r.mu.RUnlock()
@@ -119,7 +119,7 @@ func (r *schemaRegistry[T]) latest(ctx context.Context, subject string) (int, T,
 			return l.id, l.schema, nil
 		}
 		var zero T
-		return 0, zero, fmt.Errorf("fetching the latest schema of subject %q: %w", subject, registryErr(err))
+		return 0, zero, fmt.Errorf("fetching the latest schema of subject %q: %w", subject, Unavailable(err))
 	}
 	s, err := r.cached(ctx, ss.ID, &ss.Schema)
 	if err != nil {
@@ -135,14 +135,14 @@ func (r *schemaRegistry[T]) latest(ctx context.Context, subject string) (int, T,
 	return ss.ID, s, nil
 }
 
-// byID returns the compiled writer schema for id, fetching it once.
-func (r *schemaRegistry[T]) byID(ctx context.Context, id int) (T, error) {
+// ByID returns the compiled writer schema for id, fetching it once.
+func (r *Registry[T]) ByID(ctx context.Context, id int) (T, error) {
 	return r.cached(ctx, id, nil)
 }
 
 // cached returns the compiled schema for id, compiling known (when the
 // caller has the schema already) or else fetching it.
-func (r *schemaRegistry[T]) cached(ctx context.Context, id int, known *sr.Schema) (T, error) {
+func (r *Registry[T]) cached(ctx context.Context, id int, known *sr.Schema) (T, error) {
 	var zero T
 	r.mu.RLock()
 	s, ok := r.compiled[id]
@@ -157,7 +157,7 @@ func (r *schemaRegistry[T]) cached(ctx context.Context, id int, known *sr.Schema
 			if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
 				return zero, fmt.Errorf("%w: schema ID %d: %v", ErrUnknownSchema, id, err)
 			}
-			return zero, fmt.Errorf("fetching schema ID %d: %w", id, registryErr(err))
+			return zero, fmt.Errorf("fetching schema ID %d: %w", id, Unavailable(err))
 		}
 		known = &got
 	}
@@ -177,10 +177,10 @@ func (r *schemaRegistry[T]) cached(ctx context.Context, id int, known *sr.Schema
 	return s, nil
 }
 
-// references fetches the schemas that s refers to, depth first, each
+// References fetches the schemas that s refers to, depth first, each
 // once: what a compiler needs to resolve s's imports or $refs, by the
 // names s uses for them.
-func (r *schemaRegistry[T]) references(ctx context.Context, s sr.Schema) (map[string]string, error) {
+func (r *Registry[T]) References(ctx context.Context, s sr.Schema) (map[string]string, error) {
 	out := map[string]string{}
 	var walk func(refs []sr.SchemaReference) error
 	walk = func(refs []sr.SchemaReference) error {
@@ -190,7 +190,7 @@ func (r *schemaRegistry[T]) references(ctx context.Context, s sr.Schema) (map[st
 			}
 			ss, err := r.cl.SchemaByVersion(ctx, ref.Subject, ref.Version)
 			if err != nil {
-				return fmt.Errorf("reference %q (subject %q version %d): %w", ref.Name, ref.Subject, ref.Version, registryErr(err))
+				return fmt.Errorf("reference %q (subject %q version %d): %w", ref.Name, ref.Subject, ref.Version, Unavailable(err))
 			}
 			out[ref.Name] = ss.Schema.Schema
 			if err := walk(ss.Schema.References); err != nil {
@@ -202,43 +202,6 @@ func (r *schemaRegistry[T]) references(ctx context.Context, s sr.Schema) (map[st
 	return out, walk(s.References)
 }
 
-// subjects names registry subjects as Confluent's serializers do.
-type subjects struct {
-	fixed    string // subject, when set
-	strategy string
-	name     string // the record's (or schema's) name, for the record strategies
-}
-
-func newSubjects(c Config, name string) (subjects, error) {
-	s := subjects{fixed: c.Subject, strategy: c.SubjectStrategy, name: name}
-	if s.strategy == "" {
-		s.strategy = StrategyTopicName
-	}
-	switch s.strategy {
-	case StrategyTopicName, StrategyRecordName, StrategyTopicRecordName:
-	default:
-		return s, fmt.Errorf("subject_strategy %q: want topic_name, record_name or topic_record_name", s.strategy)
-	}
-	return s, nil
-}
-
-// needsName reports whether the subject comes from the record's name.
-func (s subjects) needsName() bool {
-	return s.fixed == "" && s.strategy != StrategyTopicName
-}
-
-func (s subjects) of(t Target) string {
-	if s.fixed != "" {
-		return s.fixed
-	}
-	switch s.strategy {
-	case StrategyRecordName:
-		return s.name
-	case StrategyTopicRecordName:
-		return t.Topic + "-" + s.name
-	}
-	if t.Key {
-		return t.Topic + "-key"
-	}
-	return t.Topic + "-value"
-}
+// Client is the registry client, for what the caches do not cover
+// (looking up the versions a schema's references are registered under).
+func (r *Registry[T]) Client() *sr.Client { return r.cl }
