@@ -6,6 +6,14 @@
 // The package does not import Benthos, so a Go program can use the same
 // codecs without running a pipeline, and a Go user can add a codec with
 // Register that YAML configs then name with `type:`.
+//
+// This package is the contract: Codec, Config, Register and New, the
+// schemaless codecs (bytes, string, json) and the errors callers match on.
+// Each schema language is a package of its own that registers its codecs
+// when imported: serde/avro, serde/protobuf and serde/jsonschema. What
+// they share with Confluent's serializers (the wire framing, the registry
+// client and its caches, subject strategies) is serde/confluent, and the
+// JSON forms Avro and Protobuf both write are serde/internal/jsonw.
 package serde
 
 import (

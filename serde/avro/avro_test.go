@@ -11,7 +11,7 @@ import (
 
 	"github.com/ferry-connect/ferry/serde"
 	"github.com/ferry-connect/ferry/serde/internal/serdetest"
-	"github.com/hamba/avro/v2"
+	hamba "github.com/hamba/avro/v2"
 )
 
 // orderSchema is the test record (serde/avro/testdata/order.avsc, which the
@@ -105,14 +105,14 @@ func TestAvroMatchesHamba(t *testing.T) {
 	// hamba writes array and map blocks with negative counts and byte
 	// sizes where we write plain counts (both are valid Avro), so compare
 	// by decoding each side's bytes with the other implementation.
-	s := avro.MustParse(orderSchema)
+	s := hamba.MustParse(orderSchema)
 	value := map[string]any{
 		"id": int64(42), "customer": "acme", "qty": 3, "price": 9.5, "note": "gift",
 		"tags":     []string{"a", "b"},
 		"shipping": map[string]any{"city": "Lyon", "zip": nil},
 		"status":   "PAID", "created": int64(1767323045678), "attrs": map[string]any{"x": int64(1)},
 	}
-	theirs, err := avro.Marshal(s, value)
+	theirs, err := hamba.Marshal(s, value)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestAvroMatchesHamba(t *testing.T) {
 		}
 	}
 	var decoded map[string]any
-	if err := avro.Unmarshal(s, got, &decoded); err != nil {
+	if err := hamba.Unmarshal(s, got, &decoded); err != nil {
 		t.Fatalf("hamba cannot read our bytes: %v", err)
 	}
 	if decoded["customer"] != "acme" || decoded["status"] != "PAID" || decoded["qty"] != 3 ||

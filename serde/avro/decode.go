@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/big"
 	"strconv"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/ferry-connect/ferry/serde"
@@ -85,48 +84,8 @@ func (d *decoder) lengthPrefixed() ([]byte, error) {
 	return d.next(int(n))
 }
 
-// promotable reports whether data written as w can be read as r.
-func promotable(w, r *node) bool {
-	if w.kind == r.kind {
-		switch w.kind {
-		case kFixed:
-			return w.size == r.size
-		case kArray, kMap:
-			return promotable(w.items, r.items)
-		}
-		return true
-	}
-	switch w.kind {
-	case kInt:
-		return r.kind == kLong || r.kind == kFloat || r.kind == kDouble
-	case kLong:
-		return r.kind == kFloat || r.kind == kDouble
-	case kFloat:
-		return r.kind == kDouble
-	case kString:
-		return r.kind == kBytes
-	case kBytes:
-		return r.kind == kString
-	}
-	return false
-}
-
-// pickBranch finds the reader union branch for a writer type: an exact
-// kind (and name) first, then a promotion.
-func pickBranch(w *node, r *node) (int, bool) {
-	for i, b := range r.branches {
-		if b.kind == w.kind && (w.name == "" || b.name == "" || b.name == w.name) && promotable(w, b) {
-			return i, true
-		}
-	}
-	for i, b := range r.branches {
-		if promotable(w, b) {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
+// value decodes one value written as w and appends its JSON, shaped by
+// the reader's r.
 func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 	if w.kind == kUnion {
 		idx, err := d.long()
@@ -139,22 +98,7 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 		return d.value(w.branches[idx], r, dst)
 	}
 	if r.kind == kUnion {
-		i, ok := pickBranch(w, r)
-		if !ok {
-			return nil, fmt.Errorf("written as %s, which no branch of the reader's union %v takes", w.typeName(), unionNames(r))
-		}
-		rb := r.branches[i]
-		if !d.opts.TaggedUnions || rb.kind == kNull {
-			return d.value(w, rb, dst)
-		}
-		dst = append(dst, '{')
-		dst = jsonw.String(dst, rb.typeName())
-		dst = append(dst, ':')
-		dst, err := d.value(w, rb, dst)
-		if err != nil {
-			return nil, err
-		}
-		return append(dst, '}'), nil
+		return d.readerUnion(w, r, dst)
 	}
 	if !promotable(w, r) {
 		return nil, fmt.Errorf("written as %s, cannot be read as %s", w.typeName(), r.typeName())
@@ -163,29 +107,9 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 	case kNull:
 		return append(dst, "null"...), nil
 	case kBoolean:
-		b, err := d.next(1)
-		if err != nil {
-			return nil, err
-		}
-		switch b[0] {
-		case 0:
-			return append(dst, "false"...), nil
-		case 1:
-			return append(dst, "true"...), nil
-		}
-		return nil, fmt.Errorf("boolean byte %#x at offset %d", b[0], d.pos-1)
+		return d.boolean(dst)
 	case kInt, kLong:
-		v, err := d.long()
-		if err != nil {
-			return nil, err
-		}
-		if w.kind == kInt && (v < math.MinInt32 || v > math.MaxInt32) {
-			return nil, fmt.Errorf("int %d out of range at offset %d", v, d.pos)
-		}
-		if r.kind == kFloat || r.kind == kDouble {
-			return jsonw.Float(dst, float64(v), 64), nil
-		}
-		return strconv.AppendInt(dst, v, 10), nil
+		return d.integer(w, r, dst)
 	case kFloat:
 		b, err := d.next(4)
 		if err != nil {
@@ -199,45 +123,9 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 		}
 		return jsonw.Float(dst, math.Float64frombits(binary.LittleEndian.Uint64(b)), 64), nil
 	case kString, kBytes, kFixed:
-		var b []byte
-		var err error
-		if w.kind == kFixed {
-			b, err = d.next(w.size)
-		} else {
-			b, err = d.lengthPrefixed()
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case r.logical == lDecimal:
-			return jsonw.String(dst, decimalText(b, r.scale)), nil
-		case r.kind == kString:
-			if !utf8.Valid(b) {
-				return nil, fmt.Errorf("string at offset %d is not valid UTF-8", d.pos-len(b))
-			}
-			return jsonw.Bytes(dst, b), nil
-		default:
-			dst = append(dst, '"')
-			dst = base64.StdEncoding.AppendEncode(dst, b)
-			return append(dst, '"'), nil
-		}
+		return d.bytes(w, r, dst)
 	case kEnum:
-		idx, err := d.long()
-		if err != nil {
-			return nil, err
-		}
-		if idx < 0 || idx >= int64(len(w.symbols)) {
-			return nil, fmt.Errorf("enum %s index %d out of range at offset %d", w.name, idx, d.pos)
-		}
-		sym := w.symbols[idx]
-		if _, ok := r.symIdx[sym]; !ok {
-			if r.enumDef < 0 {
-				return nil, fmt.Errorf("symbol %q of enum %s is not in the reader's enum and it has no default", sym, w.name)
-			}
-			sym = r.symbols[r.enumDef]
-		}
-		return jsonw.String(dst, sym), nil
+		return d.enum(w, r, dst)
 	case kArray, kMap:
 		return d.blocks(w, r, dst)
 	case kRecord:
@@ -246,220 +134,103 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 	return nil, fmt.Errorf("unsupported type %s", w.kind)
 }
 
-func (d *decoder) blocks(w, r *node, dst []byte) ([]byte, error) {
-	open, shut := byte('['), byte(']')
-	if w.kind == kMap {
-		open, shut = '{', '}'
+// readerUnion decodes a value the writer wrote outside a union into the
+// reader's union branch that takes it: bare, or tagged with the branch's
+// name when TaggedUnions is set.
+func (d *decoder) readerUnion(w, r *node, dst []byte) ([]byte, error) {
+	i, ok := pickBranch(w, r)
+	if !ok {
+		return nil, fmt.Errorf("written as %s, which no branch of the reader's union %v takes", w.typeName(), unionNames(r))
 	}
-	dst = append(dst, open)
-	first := true
-	total := int64(0)
-	for {
-		count, err := d.long()
-		if err != nil {
-			return nil, err
-		}
-		if count == 0 {
-			return append(dst, shut), nil
-		}
-		if count < 0 {
-			count = -count
-			if _, err := d.long(); err != nil { // block size in bytes
-				return nil, err
-			}
-		}
-		total += count
-		if total > int64(len(d.data)-d.pos)+maxZeroSizeItems {
-			return nil, fmt.Errorf("%w: block of %d items at offset %d cannot fit in %d bytes", serde.ErrTruncated, count, d.pos, len(d.data)-d.pos)
-		}
-		for i := int64(0); i < count; i++ {
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			if w.kind == kMap {
-				k, err := d.lengthPrefixed()
-				if err != nil {
-					return nil, err
-				}
-				if !utf8.Valid(k) {
-					return nil, fmt.Errorf("map key at offset %d is not valid UTF-8", d.pos-len(k))
-				}
-				dst = jsonw.Bytes(dst, k)
-				dst = append(dst, ':')
-			}
-			if dst, err = d.value(w.items, r.items, dst); err != nil {
-				return nil, err
-			}
-		}
-	}
-}
-
-// recordPlan maps a writer record onto a reader record.
-type recordPlan struct {
-	target  []int // per writer field: the reader field index, or -1 to skip
-	missing []int // reader fields the writer lacks, filled from defaults
-}
-
-var plans sync.Map // [2]*node -> *recordPlan
-
-func planFor(w, r *node) (*recordPlan, error) {
-	key := [2]*node{w, r}
-	if p, ok := plans.Load(key); ok {
-		return p.(*recordPlan), nil
-	}
-	p := &recordPlan{target: make([]int, len(w.fields))}
-	matched := make([]bool, len(r.fields))
-	for i, wf := range w.fields {
-		p.target[i] = -1
-		if j, ok := r.fieldIdx[wf.name]; ok {
-			p.target[i], matched[j] = j, true
-			continue
-		}
-		for j, rf := range r.fields {
-			for _, a := range rf.aliases {
-				if a == wf.name && !matched[j] {
-					p.target[i], matched[j] = j, true
-				}
-			}
-		}
-	}
-	for j, ok := range matched {
-		if !ok {
-			if !r.fields[j].hasDef {
-				return nil, fmt.Errorf("reader field %s.%s is not in the writer schema and has no default", r.name, r.fields[j].name)
-			}
-			p.missing = append(p.missing, j)
-		}
-	}
-	plans.Store(key, p)
-	return p, nil
-}
-
-func (d *decoder) record(w, r *node, dst []byte) ([]byte, error) {
-	p, err := planFor(w, r)
-	if err != nil {
-		return nil, err
+	rb := r.branches[i]
+	if !d.opts.TaggedUnions || rb.kind == kNull {
+		return d.value(w, rb, dst)
 	}
 	dst = append(dst, '{')
-	first := true
-	for i, wf := range w.fields {
-		j := p.target[i]
-		if j < 0 {
-			if err := d.skip(wf.node); err != nil {
-				return nil, fmt.Errorf("skipping %s.%s: %w", w.name, wf.name, err)
-			}
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		rf := r.fields[j]
-		dst = jsonw.String(dst, rf.name)
-		dst = append(dst, ':')
-		if dst, err = d.value(wf.node, rf.node, dst); err != nil {
-			return nil, atPath("."+rf.name, err)
-		}
-	}
-	for _, j := range p.missing {
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		rf := r.fields[j]
-		dst = jsonw.String(dst, rf.name)
-		dst = append(dst, ':')
-		if d.opts.TaggedUnions && rf.node.kind == kUnion {
-			// Defaults are stored bare; re-decode the encoded default so
-			// a tagged union default gets its tag.
-			sub := &decoder{data: rf.def, opts: d.opts}
-			if dst, err = sub.value(rf.node, rf.node, dst); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		dst = append(dst, rf.defJSON...)
+	dst = jsonw.String(dst, rb.typeName())
+	dst = append(dst, ':')
+	dst, err := d.value(w, rb, dst)
+	if err != nil {
+		return nil, err
 	}
 	return append(dst, '}'), nil
 }
 
-// skip moves past a value the reader does not want.
-func (d *decoder) skip(w *node) error {
-	switch w.kind {
-	case kNull:
-		return nil
-	case kBoolean:
-		_, err := d.next(1)
-		return err
-	case kInt, kLong, kEnum:
-		_, err := d.long()
-		return err
-	case kFloat:
-		_, err := d.next(4)
-		return err
-	case kDouble:
-		_, err := d.next(8)
-		return err
-	case kString, kBytes:
-		_, err := d.lengthPrefixed()
-		return err
-	case kFixed:
-		_, err := d.next(w.size)
-		return err
-	case kUnion:
-		idx, err := d.long()
-		if err != nil {
-			return err
-		}
-		if idx < 0 || idx >= int64(len(w.branches)) {
-			return fmt.Errorf("union branch %d out of range at offset %d", idx, d.pos)
-		}
-		return d.skip(w.branches[idx])
-	case kRecord:
-		for _, f := range w.fields {
-			if err := d.skip(f.node); err != nil {
-				return err
-			}
-		}
-		return nil
-	case kArray, kMap:
-		total := int64(0)
-		for {
-			count, err := d.long()
-			if err != nil {
-				return err
-			}
-			if count == 0 {
-				return nil
-			}
-			if count < 0 {
-				size, err := d.long()
-				if err != nil {
-					return err
-				}
-				if _, err := d.next(int(size)); err != nil {
-					return err
-				}
-				continue
-			}
-			total += count
-			if total > int64(len(d.data)-d.pos)+maxZeroSizeItems {
-				return fmt.Errorf("%w: block of %d items at offset %d", serde.ErrTruncated, count, d.pos)
-			}
-			for i := int64(0); i < count; i++ {
-				if w.kind == kMap {
-					if _, err := d.lengthPrefixed(); err != nil {
-						return err
-					}
-				}
-				if err := d.skip(w.items); err != nil {
-					return err
-				}
-			}
-		}
+func (d *decoder) boolean(dst []byte) ([]byte, error) {
+	b, err := d.next(1)
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Errorf("unsupported type %s", w.kind)
+	switch b[0] {
+	case 0:
+		return append(dst, "false"...), nil
+	case 1:
+		return append(dst, "true"...), nil
+	}
+	return nil, fmt.Errorf("boolean byte %#x at offset %d", b[0], d.pos-1)
+}
+
+// integer decodes an int or long, as a float when the reader promotes it.
+func (d *decoder) integer(w, r *node, dst []byte) ([]byte, error) {
+	v, err := d.long()
+	if err != nil {
+		return nil, err
+	}
+	if w.kind == kInt && (v < math.MinInt32 || v > math.MaxInt32) {
+		return nil, fmt.Errorf("int %d out of range at offset %d", v, d.pos)
+	}
+	if r.kind == kFloat || r.kind == kDouble {
+		return jsonw.Float(dst, float64(v), 64), nil
+	}
+	return strconv.AppendInt(dst, v, 10), nil
+}
+
+// bytes decodes a string, bytes or fixed: a string as JSON text, a
+// decimal as its exact number in a string, other bytes as base64.
+func (d *decoder) bytes(w, r *node, dst []byte) ([]byte, error) {
+	var b []byte
+	var err error
+	if w.kind == kFixed {
+		b, err = d.next(w.size)
+	} else {
+		b, err = d.lengthPrefixed()
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.logical == lDecimal:
+		return jsonw.String(dst, decimalText(b, r.scale)), nil
+	case r.kind == kString:
+		if !utf8.Valid(b) {
+			return nil, fmt.Errorf("string at offset %d is not valid UTF-8", d.pos-len(b))
+		}
+		return jsonw.Bytes(dst, b), nil
+	default:
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, b)
+		return append(dst, '"'), nil
+	}
+}
+
+// enum decodes a symbol, mapped by name onto the reader's enum (or its
+// default).
+func (d *decoder) enum(w, r *node, dst []byte) ([]byte, error) {
+	idx, err := d.long()
+	if err != nil {
+		return nil, err
+	}
+	if idx < 0 || idx >= int64(len(w.symbols)) {
+		return nil, fmt.Errorf("enum %s index %d out of range at offset %d", w.name, idx, d.pos)
+	}
+	sym := w.symbols[idx]
+	if _, ok := r.symIdx[sym]; !ok {
+		if r.enumDef < 0 {
+			return nil, fmt.Errorf("symbol %q of enum %s is not in the reader's enum and it has no default", sym, w.name)
+		}
+		sym = r.symbols[r.enumDef]
+	}
+	return jsonw.String(dst, sym), nil
 }
 
 // decimalText renders a two's-complement unscaled integer with scale

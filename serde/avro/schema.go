@@ -3,7 +3,7 @@ package avro
 import (
 	"fmt"
 
-	"github.com/hamba/avro/v2"
+	hamba "github.com/hamba/avro/v2"
 )
 
 // kind is an Avro type, compiled from a hamba/avro schema into the small
@@ -89,8 +89,8 @@ func (n *node) typeName() string {
 
 // compileSchema parses a schema with its own name cache, so two versions
 // of one record (a writer and a reader schema) do not collide.
-func compileSchema(text string) (*node, avro.Schema, error) {
-	s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+func compileSchema(text string) (*node, hamba.Schema, error) {
+	s, err := hamba.ParseWithCache(text, "", &hamba.SchemaCache{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid Avro schema: %w", err)
 	}
@@ -101,62 +101,17 @@ func compileSchema(text string) (*node, avro.Schema, error) {
 	return n, s, nil
 }
 
-func compile(s avro.Schema, named map[string]*node) (*node, error) {
+func compile(s hamba.Schema, named map[string]*node) (*node, error) {
 	switch t := s.(type) {
-	case *avro.RefSchema:
+	case *hamba.RefSchema:
 		return compile(t.Schema(), named)
-	case *avro.NullSchema:
+	case *hamba.NullSchema:
 		return &node{kind: kNull}, nil
-	case *avro.PrimitiveSchema:
-		n := &node{}
-		switch t.Type() {
-		case avro.Boolean:
-			n.kind = kBoolean
-		case avro.Int:
-			n.kind = kInt
-		case avro.Long:
-			n.kind = kLong
-		case avro.Float:
-			n.kind = kFloat
-		case avro.Double:
-			n.kind = kDouble
-		case avro.Bytes:
-			n.kind = kBytes
-		case avro.String:
-			n.kind = kString
-		case avro.Null:
-			n.kind = kNull
-		default:
-			return nil, fmt.Errorf("unsupported primitive type %s", t.Type())
-		}
-		setLogical(n, t.Logical())
-		return n, nil
-	case *avro.RecordSchema:
-		if n, ok := named[t.FullName()]; ok {
-			return n, nil
-		}
-		n := &node{kind: kRecord, name: t.FullName(), fieldIdx: map[string]int{}}
-		named[t.FullName()] = n
-		for i, f := range t.Fields() {
-			fn, err := compile(f.Type(), named)
-			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", t.FullName(), f.Name(), err)
-			}
-			cf := &field{name: f.Name(), aliases: f.Aliases(), node: fn}
-			if f.HasDefault() {
-				cf.hasDef = true
-				if cf.def, err = avro.Marshal(f.Type(), f.Default()); err != nil {
-					return nil, fmt.Errorf("%s.%s: default %v does not fit the field's type: %w", t.FullName(), f.Name(), f.Default(), err)
-				}
-				if cf.defJSON, err = decodeToJSON(fn, fn, cf.def); err != nil {
-					return nil, fmt.Errorf("%s.%s: default: %w", t.FullName(), f.Name(), err)
-				}
-			}
-			n.fields = append(n.fields, cf)
-			n.fieldIdx[f.Name()] = i
-		}
-		return n, nil
-	case *avro.EnumSchema:
+	case *hamba.PrimitiveSchema:
+		return compilePrimitive(t)
+	case *hamba.RecordSchema:
+		return compileRecord(t, named)
+	case *hamba.EnumSchema:
 		if n, ok := named[t.FullName()]; ok {
 			return n, nil
 		}
@@ -169,7 +124,7 @@ func compile(s avro.Schema, named map[string]*node) (*node, error) {
 		}
 		named[t.FullName()] = n
 		return n, nil
-	case *avro.FixedSchema:
+	case *hamba.FixedSchema:
 		if n, ok := named[t.FullName()]; ok {
 			return n, nil
 		}
@@ -177,19 +132,19 @@ func compile(s avro.Schema, named map[string]*node) (*node, error) {
 		setLogical(n, t.Logical())
 		named[t.FullName()] = n
 		return n, nil
-	case *avro.ArraySchema:
+	case *hamba.ArraySchema:
 		items, err := compile(t.Items(), named)
 		if err != nil {
 			return nil, err
 		}
 		return &node{kind: kArray, items: items}, nil
-	case *avro.MapSchema:
+	case *hamba.MapSchema:
 		vals, err := compile(t.Values(), named)
 		if err != nil {
 			return nil, err
 		}
 		return &node{kind: kMap, items: vals}, nil
-	case *avro.UnionSchema:
+	case *hamba.UnionSchema:
 		n := &node{kind: kUnion}
 		for _, b := range t.Types() {
 			bn, err := compile(b, named)
@@ -203,29 +158,86 @@ func compile(s avro.Schema, named map[string]*node) (*node, error) {
 	return nil, fmt.Errorf("unsupported schema %T", s)
 }
 
-func setLogical(n *node, l avro.LogicalSchema) {
+// compilePrimitive compiles a primitive type and its logical type.
+func compilePrimitive(t *hamba.PrimitiveSchema) (*node, error) {
+	n := &node{}
+	switch t.Type() {
+	case hamba.Boolean:
+		n.kind = kBoolean
+	case hamba.Int:
+		n.kind = kInt
+	case hamba.Long:
+		n.kind = kLong
+	case hamba.Float:
+		n.kind = kFloat
+	case hamba.Double:
+		n.kind = kDouble
+	case hamba.Bytes:
+		n.kind = kBytes
+	case hamba.String:
+		n.kind = kString
+	case hamba.Null:
+		n.kind = kNull
+	default:
+		return nil, fmt.Errorf("unsupported primitive type %s", t.Type())
+	}
+	setLogical(n, t.Logical())
+	return n, nil
+}
+
+// compileRecord compiles a record once (named holds it before its fields
+// are compiled, so a recursive record refers to itself), with each field's
+// default encoded and decoded ahead.
+func compileRecord(t *hamba.RecordSchema, named map[string]*node) (*node, error) {
+	if n, ok := named[t.FullName()]; ok {
+		return n, nil
+	}
+	n := &node{kind: kRecord, name: t.FullName(), fieldIdx: map[string]int{}}
+	named[t.FullName()] = n
+	for i, f := range t.Fields() {
+		fn, err := compile(f.Type(), named)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", t.FullName(), f.Name(), err)
+		}
+		cf := &field{name: f.Name(), aliases: f.Aliases(), node: fn}
+		if f.HasDefault() {
+			cf.hasDef = true
+			if cf.def, err = hamba.Marshal(f.Type(), f.Default()); err != nil {
+				return nil, fmt.Errorf("%s.%s: default %v does not fit the field's type: %w", t.FullName(), f.Name(), f.Default(), err)
+			}
+			if cf.defJSON, err = decodeToJSON(fn, fn, cf.def); err != nil {
+				return nil, fmt.Errorf("%s.%s: default: %w", t.FullName(), f.Name(), err)
+			}
+		}
+		n.fields = append(n.fields, cf)
+		n.fieldIdx[f.Name()] = i
+	}
+	return n, nil
+}
+
+func setLogical(n *node, l hamba.LogicalSchema) {
 	if l == nil {
 		return
 	}
 	switch l.Type() {
-	case avro.Date:
+	case hamba.Date:
 		n.logical = lDate
-	case avro.TimeMillis:
+	case hamba.TimeMillis:
 		n.logical = lTimeMillis
-	case avro.TimeMicros:
+	case hamba.TimeMicros:
 		n.logical = lTimeMicros
-	case avro.TimestampMillis:
+	case hamba.TimestampMillis:
 		n.logical = lTimestampMillis
-	case avro.TimestampMicros:
+	case hamba.TimestampMicros:
 		n.logical = lTimestampMicros
-	case avro.LocalTimestampMillis:
+	case hamba.LocalTimestampMillis:
 		n.logical = lLocalTimestampMillis
-	case avro.LocalTimestampMicros:
+	case hamba.LocalTimestampMicros:
 		n.logical = lLocalTimestampMicros
-	case avro.UUID:
+	case hamba.UUID:
 		n.logical = lUUID
-	case avro.Decimal:
-		if d, ok := l.(*avro.DecimalLogicalSchema); ok {
+	case hamba.Decimal:
+		if d, ok := l.(*hamba.DecimalLogicalSchema); ok {
 			n.logical, n.scale, n.prec = lDecimal, d.Scale(), d.Precision()
 		}
 	}
