@@ -9,7 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 )
 
@@ -20,7 +19,7 @@ func TestDLQExamples(t *testing.T) {
 	for _, tc := range []struct {
 		file, side, header, cause string
 	}{
-		{"dlq_builtin.yaml", "orders.dlq", dlq.HeaderExceptionMsg, "at .qty: expected int, got a string"},
+		{"dlq_builtin.yaml", "orders.dlq", "__connect.errors.exception.message", "at .qty: expected int, got a string"},
 		{"dlq_fallback.yaml", "orders.failed", "error", "payload is not a valid JSON document"},
 		{"dlq_switch.yaml", "orders.errors", "error", "price"},
 		{"dlq_reject_errored.yaml", "orders.rejected", "error", "customer"},

@@ -14,8 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
-	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/kafkatest"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
 	"github.com/ferry-connect/ferry/serde"
 )
 

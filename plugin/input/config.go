@@ -9,9 +9,9 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/interp"
-	"github.com/ferry-connect/ferry/internal/kafkaconn"
-	"github.com/ferry-connect/ferry/internal/serdefield"
+	"github.com/ferry-connect/ferry/plugin/internal/interp"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/plugin/internal/serdefield"
 )
 
 type sourceConfig struct {

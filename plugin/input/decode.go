@@ -8,10 +8,10 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/dlq"
-	"github.com/ferry-connect/ferry/internal/failure"
-	"github.com/ferry-connect/ferry/internal/kafkameta"
-	"github.com/ferry-connect/ferry/internal/serdefield"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
+	"github.com/ferry-connect/ferry/plugin/internal/failure"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkameta"
+	"github.com/ferry-connect/ferry/plugin/internal/serdefield"
 	"github.com/ferry-connect/ferry/serde"
 )
 

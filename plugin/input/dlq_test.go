@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/kafkatest"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
 )
 
 // A record that does not decode and is too large for the dead-letter

@@ -8,8 +8,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
-	"github.com/ferry-connect/ferry/internal/dlq"
+	"github.com/ferry-connect/ferry/plugin/internal/accounting"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
 )
 
 // fetched is one partition's fetched records on their way in.

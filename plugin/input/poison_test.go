@@ -9,8 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/kafkatest"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
 )
 
 // 1,000 records over 4 partitions, every tenth not JSON.

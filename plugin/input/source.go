@@ -11,9 +11,9 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
-	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/eos"
+	"github.com/ferry-connect/ferry/plugin/internal/accounting"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
 	"github.com/ferry-connect/ferry/serde"
 )
 

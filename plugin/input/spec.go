@@ -7,9 +7,9 @@ package input
 import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/ferry-connect/ferry/internal/confrules"
-	"github.com/ferry-connect/ferry/internal/kafkaconn"
-	"github.com/ferry-connect/ferry/internal/serdefield"
+	"github.com/ferry-connect/ferry/plugin/internal/confrules"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/plugin/internal/serdefield"
 )
 
 // Name is the component name used in configs.

@@ -10,9 +10,9 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/failure"
-	"github.com/ferry-connect/ferry/internal/kafkaconn"
-	"github.com/ferry-connect/ferry/internal/kafkameta"
+	"github.com/ferry-connect/ferry/plugin/internal/failure"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkameta"
 	"github.com/ferry-connect/ferry/serde"
 )
 

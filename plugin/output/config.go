@@ -8,9 +8,9 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/ferry-connect/ferry/internal/interp"
-	"github.com/ferry-connect/ferry/internal/kafkaconn"
-	"github.com/ferry-connect/ferry/internal/serdefield"
+	"github.com/ferry-connect/ferry/plugin/internal/interp"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/plugin/internal/serdefield"
 )
 
 // sinkConfig is a parsed kafka_sink config. Parsing checks everything a

@@ -7,8 +7,8 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/dlq"
-	"github.com/ferry-connect/ferry/internal/failure"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
+	"github.com/ferry-connect/ferry/plugin/internal/failure"
 )
 
 // deadLetter writes the records that failed for a reason of their own to

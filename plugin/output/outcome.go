@@ -7,7 +7,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
+	"github.com/ferry-connect/ferry/plugin/internal/accounting"
 )
 
 // finish gives each record its one outcome (delivered, dead-lettered or

@@ -12,10 +12,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
-	"github.com/ferry-connect/ferry/internal/dlq"
 	"github.com/ferry-connect/ferry/internal/eos"
-	"github.com/ferry-connect/ferry/internal/kafkameta"
+	"github.com/ferry-connect/ferry/plugin/internal/accounting"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkameta"
 )
 
 // transactor writes the sink's batches in Kafka transactions, on a

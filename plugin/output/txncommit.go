@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
 	"github.com/ferry-connect/ferry/internal/eos"
+	"github.com/ferry-connect/ferry/plugin/internal/accounting"
 )
 
 // run is the committer of an exactly-once transactor: every commit_period,

@@ -10,9 +10,9 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/ferry-connect/ferry/internal/interp"
-	"github.com/ferry-connect/ferry/internal/kafkameta"
-	"github.com/ferry-connect/ferry/internal/serdefield"
+	"github.com/ferry-connect/ferry/plugin/internal/interp"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkameta"
+	"github.com/ferry-connect/ferry/plugin/internal/serdefield"
 	"github.com/ferry-connect/ferry/serde"
 )
 

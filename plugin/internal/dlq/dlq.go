@@ -12,7 +12,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/failure"
+	"github.com/ferry-connect/ferry/plugin/internal/failure"
 )
 
 // Kafka Connect's error context headers.

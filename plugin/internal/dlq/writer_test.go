@@ -13,10 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
-	"github.com/ferry-connect/ferry/internal/dlq"
-	"github.com/ferry-connect/ferry/internal/failure"
 	"github.com/ferry-connect/ferry/internal/kafkatest"
+	"github.com/ferry-connect/ferry/plugin/internal/accounting"
+	"github.com/ferry-connect/ferry/plugin/internal/dlq"
+	"github.com/ferry-connect/ferry/plugin/internal/failure"
 )
 
 func writer(t *testing.T, c *kfake.Cluster) *dlq.Writer {

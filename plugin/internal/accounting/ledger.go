@@ -11,7 +11,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/ferry-connect/ferry/internal/failure"
+	"github.com/ferry-connect/ferry/plugin/internal/failure"
 )
 
 // Outcome is what finally happened to one record in one write attempt.

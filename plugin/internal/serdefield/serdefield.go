@@ -19,7 +19,7 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
-	"github.com/ferry-connect/ferry/internal/confrules"
+	"github.com/ferry-connect/ferry/plugin/internal/confrules"
 	"github.com/ferry-connect/ferry/serde"
 )
 

@@ -11,9 +11,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/ferry-connect/ferry/internal/accounting"
-	"github.com/ferry-connect/ferry/internal/failure"
-	"github.com/ferry-connect/ferry/internal/kafkaconn"
+	"github.com/ferry-connect/ferry/plugin/internal/accounting"
+	"github.com/ferry-connect/ferry/plugin/internal/failure"
+	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
 )
 
 // Writer produces dead letters on its own client, so a DLQ's settings
