@@ -96,3 +96,12 @@ func TestRegister(t *testing.T) {
 		t.Errorf("unknown type error: %v", err)
 	}
 }
+
+// A program that uses serde alone and names a schema language it did not
+// import is told which import links it.
+func TestNewNamesTheMissingImport(t *testing.T) {
+	_, err := serde.New(serde.Config{Type: "avro_confluent"})
+	if err == nil || !strings.Contains(err.Error(), `import _ "github.com/ferry-connect/ferry/serde/avro"`) {
+		t.Fatalf("got %v", err)
+	}
+}
