@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 this file is written as custom builds wrote it before the split, deprecated names included
+
 package all_test
 
 import (

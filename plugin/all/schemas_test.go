@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 	"github.com/ferry-connect/ferry/plugin/internal/dlq"
 	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
 )
 
 // orderProto has a field of every kind the issue names: scalars,
@@ -261,7 +262,7 @@ logger:
 	// A record written around the serializer: the Confluent header of the
 	// registered schema, then a document that does not validate.
 	id := int(good[0].Value[4]) | int(good[0].Value[3])<<8
-	forged := append(serde.AppendConfluentHeader(nil, id), `{"id":-5,"customer":"x"}`...)
+	forged := append(confluent.AppendHeader(nil, id), `{"id":-5,"customer":"x"}`...)
 	cl := kafkatest.Client(t, c)
 	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Key: []byte("forged"), Value: forged}).FirstErr(); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 	_ "github.com/ferry-connect/ferry/plugin/all"
-	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
 )
 
 // decodeThrough runs payloads through a pipeline of the given processors
@@ -89,7 +89,7 @@ func TestAvroOrdersExample(t *testing.T) {
 		t.Fatal("value schema not registered under orders-avro-value")
 	}
 	for _, r := range recs {
-		id, _, err := serde.ParseConfluentHeader(r.Value)
+		id, _, err := confluent.ParseHeader(r.Value)
 		if err != nil || id != ss.ID {
 			t.Fatalf("value not framed with schema %d: %x (%v)", ss.ID, r.Value[:min(8, len(r.Value))], err)
 		}

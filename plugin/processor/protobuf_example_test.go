@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 	"github.com/ferry-connect/ferry/serde"
+	"github.com/ferry-connect/ferry/serde/confluent"
 )
 
 // The Protobuf example writes 1,000 orders framed as Confluent Protobuf:
@@ -42,7 +43,7 @@ func TestProtobufOrdersExample(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, r := range recs {
-		id, rest, err := serde.ParseConfluentHeader(r.Value)
+		id, rest, err := confluent.ParseHeader(r.Value)
 		if err != nil || id != ss.ID || rest[0] != 0 { // Order is the first message: the [0] shortcut
 			t.Fatalf("value not framed with schema %d and index [0]: %x (%v)", ss.ID, r.Value[:min(8, len(r.Value))], err)
 		}

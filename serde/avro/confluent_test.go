@@ -62,10 +62,10 @@ func TestConfluentSubjectsAndRoundTrip(t *testing.T) {
 		key      bool
 		want     string
 	}{
-		{serde.StrategyTopicName, false, "users-value"},
-		{serde.StrategyTopicName, true, "users-key"},
-		{serde.StrategyRecordName, false, "acme.User"},
-		{serde.StrategyTopicRecordName, true, "users-acme.User"},
+		{confluent.StrategyTopicName, false, "users-value"},
+		{confluent.StrategyTopicName, true, "users-key"},
+		{confluent.StrategyRecordName, false, "acme.User"},
+		{confluent.StrategyTopicRecordName, true, "users-acme.User"},
 	} {
 		c := confluentCodecFor(t, reg, serde.Config{Schema: userV1, SubjectStrategy: tc.strategy, AutoRegister: true})
 		tgt := serde.Target{Topic: "users", Key: tc.key}

@@ -149,7 +149,7 @@ func TestJSONSchemaConfluent(t *testing.T) {
 	}
 
 	// record_name takes the schema's title, as Confluent's serializer does.
-	rn := serdetest.MustCodec(t, serde.Config{Type: "json_schema_confluent", Schema: orderJSONSchema, AutoRegister: true, SubjectStrategy: serde.StrategyTopicRecordName, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	rn := serdetest.MustCodec(t, serde.Config{Type: "json_schema_confluent", Schema: orderJSONSchema, AutoRegister: true, SubjectStrategy: confluent.StrategyTopicRecordName, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
 	if got := rn.(*jsonSchemaConfluentCodec).SubjectFor(serde.Target{Topic: "t"}); got != "t-shop.Order" {
 		t.Fatalf("subject %q", got)
 	}
@@ -195,7 +195,7 @@ func TestJSONSchemaConfig(t *testing.T) {
 		{serde.Config{Type: "json_schema", Schema: `{"type":"nope"}`}, "invalid JSON Schema"},
 		{serde.Config{Type: "json_schema_confluent", Schema: orderJSONSchema}, "needs schema_registry.url"},
 		{serde.Config{Type: "json_schema_confluent", Registry: serde.RegistryConfig{URLs: []string{"http://x"}}}, "needs a schema"},
-		{serde.Config{Type: "json_schema_confluent", Schema: `{"type":"object"}`, SubjectStrategy: serde.StrategyRecordName, Registry: serde.RegistryConfig{URLs: []string{"http://x"}}}, "title"},
+		{serde.Config{Type: "json_schema_confluent", Schema: `{"type":"object"}`, SubjectStrategy: confluent.StrategyRecordName, Registry: serde.RegistryConfig{URLs: []string{"http://x"}}}, "title"},
 	} {
 		if _, err := serde.New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: got %v, want %q", tc.c, err, tc.want)

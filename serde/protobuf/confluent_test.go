@@ -92,7 +92,7 @@ func TestProtobufConfluentRoundTrip(t *testing.T) {
 		t.Fatalf("registered %+v %v (well-known imports are not references)", ss, err)
 	}
 	// record_name takes the message's full name.
-	rn := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", Schema: shopProto, Message: "shop.v1.Transfer", SubjectStrategy: serde.StrategyRecordName, AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	rn := serdetest.MustCodec(t, serde.Config{Type: "protobuf_confluent", Schema: shopProto, Message: "shop.v1.Transfer", SubjectStrategy: confluent.StrategyRecordName, AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
 	if got := rn.(*protobufConfluentCodec).SubjectFor(serde.Target{Topic: "t"}); got != "shop.v1.Transfer" {
 		t.Fatalf("subject %q", got)
 	}

@@ -9,6 +9,7 @@ package serdefield
 import (
 	// The schema languages the stanza offers register their codecs.
 	_ "github.com/ferry-connect/ferry/serde/avro"
+	"github.com/ferry-connect/ferry/serde/confluent"
 	_ "github.com/ferry-connect/ferry/serde/jsonschema"
 	_ "github.com/ferry-connect/ferry/serde/protobuf"
 
@@ -172,12 +173,12 @@ func encoderFields() []*service.ConfigField {
 			Description("For the `_confluent` types: the registry subject, overriding `subject_strategy`.").
 			Default(""),
 		service.NewStringAnnotatedEnumField(FieldSubjectStrategy, map[string]string{
-			serde.StrategyTopicName:       "`<topic>-key` or `<topic>-value` (Confluent's default).",
-			serde.StrategyRecordName:      "The record's full name (Avro), the message's full name (Protobuf) or the schema's `title` (JSON Schema), whatever the topic.",
-			serde.StrategyTopicRecordName: "`<topic>-<record name>`, the record name as for `record_name`.",
+			confluent.StrategyTopicName:       "`<topic>-key` or `<topic>-value` (Confluent's default).",
+			confluent.StrategyRecordName:      "The record's full name (Avro), the message's full name (Protobuf) or the schema's `title` (JSON Schema), whatever the topic.",
+			confluent.StrategyTopicRecordName: "`<topic>-<record name>`, the record name as for `record_name`.",
 		}).
 			Description("For the `_confluent` types: how the subject is named when `subject` is empty.").
-			Default(serde.StrategyTopicName),
+			Default(confluent.StrategyTopicName),
 		service.NewBoolField(FieldAutoRegister).
 			Description("For the `_confluent` types: register the schema under the subject if it is not there (with `protobuf_confluent`, each imported file too, under its import path). When off, the schema must already be registered.").
 			Default(true),
