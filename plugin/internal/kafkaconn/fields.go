@@ -8,6 +8,7 @@ package kafkaconn
 
 import (
 	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/redpanda-data/benthos/v4/public/utils/netutil"
 )
 
 // Field names, exported for the components' lint rules and error messages.
@@ -21,7 +22,13 @@ const (
 	FieldDialTimeout    = "dial_timeout"
 	FieldRequestTimeout = "request_timeout_overhead"
 	FieldConnIdle       = "conn_idle_timeout"
+	FieldTCP            = "tcp"
+	FieldTargetVersion  = "target_version"
 )
+
+// DefaultPort is added to a broker address that names none, as franz-go
+// and Redpanda Connect do.
+const DefaultPort = "9092"
 
 // SASL mechanism names accepted in `sasl[].mechanism`.
 const (
@@ -36,7 +43,7 @@ const (
 func Fields() []*service.ConfigField {
 	return []*service.ConfigField{
 		service.NewStringListField(FieldSeedBrokers).
-			Description("Addresses of the Kafka brokers to bootstrap from. An item may hold several comma-separated addresses.").
+			Description("Addresses of the Kafka brokers to bootstrap from. An item may hold several comma-separated addresses. An address without a port gets the default, 9092.").
 			Example([]string{"localhost:9092"}).
 			Example([]string{"foo:9092", "bar:9092"}).
 			Example([]string{"foo:9092,bar:9092"}),
@@ -65,6 +72,13 @@ func Fields() []*service.ConfigField {
 		service.NewDurationField(FieldConnIdle).
 			Description("How long an idle connection to a broker is kept open.").
 			Default("20s").
+			Advanced(),
+		netutil.DialerConfigSpec(),
+		service.NewStringField(FieldTargetVersion).
+			Description("The newest Kafka version whose protocol the client may speak, e.g. `2.1.0` or `3.6`: every request is capped at the version that release knows, for brokers that claim more than they handle (older or partly compatible implementations). Empty (the default) negotiates each request's version with the broker. The name is Sarama's (Redpanda Connect's `kafka` components); unlike Sarama, leaving it empty does not pin an old version.").
+			Default("").
+			Example("2.1.0").
+			Example("3.6.0").
 			Advanced(),
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/redpanda-data/benthos/v4/public/utils/netutil"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -30,6 +32,12 @@ type Config struct {
 	DialTimeout    time.Duration
 	RequestTimeout time.Duration
 	ConnIdle       time.Duration
+	// Dialer carries the tcp block's settings (keep-alive, user timeout,
+	// connect timeout); its Timeout is dial_timeout.
+	Dialer net.Dialer
+	// MaxVersions caps every request's version (target_version); nil
+	// negotiates with the broker.
+	MaxVersions *kversion.Versions
 }
 
 // Parse reads the connection fields from conf. Every error names the field
@@ -43,10 +51,11 @@ func Parse(conf *service.ParsedConfig) (*Config, error) {
 	for _, item := range raw {
 		for _, addr := range strings.Split(item, ",") {
 			if addr = strings.TrimSpace(addr); addr != "" {
-				if _, _, err := net.SplitHostPort(addr); err != nil {
+				full, err := withPort(addr)
+				if err != nil {
 					return nil, fmt.Errorf("field %s: broker address %q: %w", FieldSeedBrokers, addr, err)
 				}
-				c.SeedBrokers = append(c.SeedBrokers, addr)
+				c.SeedBrokers = append(c.SeedBrokers, full)
 			}
 		}
 	}
@@ -83,7 +92,71 @@ func Parse(conf *service.ParsedConfig) (*Config, error) {
 			return nil, fmt.Errorf("field %s: must be positive, got %v", d.field, *d.dst)
 		}
 	}
+	if err := c.parseDialer(conf); err != nil {
+		return nil, err
+	}
+	if c.MaxVersions, err = parseTargetVersion(conf); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// withPort gives addr the default port when it names none ("broker",
+// "10.0.0.1", "::1", "[::1]"); an address malformed otherwise (an empty
+// port, a stray colon or bracket, a space) is refused, not guessed at.
+func withPort(addr string) (string, error) {
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		if host == "" || port == "" || strings.ContainsAny(host, " /") {
+			return "", fmt.Errorf("want host:port")
+		}
+		return addr, nil
+	}
+	host := addr
+	if strings.HasPrefix(addr, "[") && strings.HasSuffix(addr, "]") {
+		host = addr[1 : len(addr)-1]
+	}
+	if strings.Contains(host, ":") {
+		if net.ParseIP(host) == nil {
+			return "", fmt.Errorf("want host:port")
+		}
+	} else if host == "" || strings.ContainsAny(host, "[] /") {
+		return "", fmt.Errorf("want host:port")
+	}
+	return net.JoinHostPort(host, DefaultPort), nil
+}
+
+// parseDialer reads the tcp block into the dialer every broker connection
+// is made with.
+func (c *Config) parseDialer(conf *service.ParsedConfig) error {
+	c.Dialer = net.Dialer{Timeout: c.DialTimeout}
+	if !conf.Contains(FieldTCP) {
+		return nil
+	}
+	dc, err := netutil.DialerConfigFromParsed(conf.Namespace(FieldTCP))
+	if err != nil {
+		return fmt.Errorf("field %s: %w", FieldTCP, err)
+	}
+	if err := netutil.DecorateDialer(&c.Dialer, dc); err != nil {
+		return fmt.Errorf("field %s: %w", FieldTCP, err)
+	}
+	if c.Dialer.Timeout <= 0 {
+		c.Dialer.Timeout = c.DialTimeout
+	}
+	return nil
+}
+
+// parseTargetVersion reads target_version as franz-go's kversion does
+// ("2.1.0", "v3.6", "0.11.0.2").
+func parseTargetVersion(conf *service.ParsedConfig) (*kversion.Versions, error) {
+	s, err := conf.FieldString(FieldTargetVersion)
+	if err != nil || strings.TrimSpace(s) == "" {
+		return nil, err
+	}
+	vs := kversion.FromString(strings.TrimSpace(s))
+	if vs == nil {
+		return nil, fmt.Errorf("field %s: %q is not a Kafka version franz-go knows (from 0.8.0 to 4.x, e.g. 2.1.0)", FieldTargetVersion, s)
+	}
+	return vs, nil
 }
 
 func parseSASL(conf *service.ParsedConfig) ([]sasl.Mechanism, error) {
@@ -149,12 +222,17 @@ func (c *Config) Opts() []kgo.Opt {
 		kgo.ClientID(c.ClientID),
 		kgo.MetadataMaxAge(c.MetadataMaxAge),
 		kgo.MetadataMinAge(c.MetadataMinAge),
-		kgo.DialTimeout(c.DialTimeout),
 		kgo.RequestTimeoutOverhead(c.RequestTimeout),
 		kgo.ConnIdleTimeout(c.ConnIdle),
 	}
+	nd := c.Dialer
 	if c.TLS != nil {
-		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
+		opts = append(opts, kgo.Dialer((&tls.Dialer{NetDialer: &nd, Config: c.TLS.Clone()}).DialContext))
+	} else {
+		opts = append(opts, kgo.Dialer(nd.DialContext))
+	}
+	if c.MaxVersions != nil {
+		opts = append(opts, kgo.MaxVersions(c.MaxVersions))
 	}
 	if len(c.SASL) > 0 {
 		opts = append(opts, kgo.SASL(c.SASL...))
