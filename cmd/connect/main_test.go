@@ -134,7 +134,7 @@ func TestLintSource(t *testing.T) {
 		{"clean group", "    topics: [ orders ]\n    consumer_group: g\n", ""},
 		{"clean partitions", "    topics: [ orders:0-3, payments:2:1500 ]\n", ""},
 		{"group with partitions", "    topics: [ orders:0 ]\n    consumer_group: g\n", "explicit partitions (topic:partition) cannot be used with consumer_group"},
-		{"regex with partitions", "    topics: [ orders:0 ]\n    regexp_topics_include: [ 'ord.*' ]\n", "cannot be used with regexp_topics_include"},
+		{"regex with partitions", "    topics: [ orders:0 ]\n    regexp_topics_include: [ 'ord.*' ]\n", "cannot be used with regular expression topics"},
 		{"no topics", "    consumer_group: g\n", "set topics or regexp_topics_include"},
 		{"dlq without topic", "    topics: [ t ]\n    on_deserialize_error: dlq\n", "on_deserialize_error: dlq needs dlq.topic"},
 		{"bad on_deserialize_error", "    topics: [ t ]\n    on_deserialize_error: ignore\n", "ignore"},

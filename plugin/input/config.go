@@ -2,6 +2,7 @@ package input
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/ferry-connect/ferry/plugin/internal/bytesize"
 	"github.com/ferry-connect/ferry/plugin/internal/interp"
 	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/plugin/internal/serdefield"
@@ -25,6 +27,8 @@ type sourceConfig struct {
 
 	instanceID       string        // static membership, with a group
 	rebalanceTimeout time.Duration // with a group
+
+	multiHeader bool
 
 	checkpointLimit int
 	commitPeriod    time.Duration
@@ -72,18 +76,12 @@ func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
 			}
 		}
 	}
-	include, err := conf.FieldStringList(fieldRegexpInclude)
+	exclude, err := c.parseRegexps(conf)
 	if err != nil {
 		return nil, err
 	}
-	exclude, err := conf.FieldStringList(fieldRegexpExclude)
-	if err != nil {
+	if c.multiHeader, err = conf.FieldBool(fieldMultiHeader); err != nil {
 		return nil, err
-	}
-	if len(include) > 0 {
-		// With regexps, listed topics are regexps too.
-		c.regex = true
-		c.topics = append(c.topics, include...)
 	}
 
 	if c.checkpointLimit, err = conf.FieldInt(fieldCheckpointLimit); err != nil {
@@ -125,6 +123,24 @@ func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// parseRegexps reads regexp_topics_include, or regexp_topics (which makes
+// the listed topics regexps), and returns regexp_topics_exclude.
+func (c *sourceConfig) parseRegexps(conf *service.ParsedConfig) ([]string, error) {
+	include, err := conf.FieldStringList(fieldRegexpInclude)
+	if err != nil {
+		return nil, err
+	}
+	listed, err := conf.FieldBool(fieldRegexpTopics)
+	if err != nil {
+		return nil, err
+	}
+	if len(include) > 0 || listed {
+		c.regex = true
+		c.topics = append(c.topics, include...)
+	}
+	return conf.FieldStringList(fieldRegexpExclude)
 }
 
 // addExplicit reads topic:partition, topic:from-to and
@@ -173,6 +189,14 @@ func parseStart(conf *service.ParsedConfig) (kgo.Offset, error) {
 	if err != nil {
 		return kgo.Offset{}, err
 	}
+	oldest, err := conf.FieldBool(fieldStartFromOldest)
+	if err != nil {
+		return kgo.Offset{}, err
+	}
+	if !oldest && s == "earliest" {
+		// kafka_franz's older spelling, over start_offset's default.
+		s = "latest"
+	}
 	switch s {
 	case "earliest":
 		return kgo.NewOffset().AtStart(), nil
@@ -188,13 +212,17 @@ func parseStart(conf *service.ParsedConfig) (kgo.Offset, error) {
 	return kgo.NewOffset().AfterMilli(ts.UnixMilli()), nil
 }
 
-func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) ([]kgo.Opt, error) {
-	var opts []kgo.Opt
-	maxBytes, err := conf.FieldInt(fieldFetchMaxBytes)
+// fetchOpts reads the fetch sizes and wait.
+func fetchOpts(conf *service.ParsedConfig) ([]kgo.Opt, error) {
+	maxBytes, err := bytesize.Field(conf, fieldFetchMaxBytes, 1, math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}
-	partBytes, err := conf.FieldInt(fieldFetchPartBytes)
+	partBytes, err := bytesize.Field(conf, fieldFetchPartBytes, 1, math.MaxInt32)
+	if err != nil {
+		return nil, err
+	}
+	minBytes, err := bytesize.Field(conf, fieldFetchMinBytes, 1, math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +230,17 @@ func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) 
 	if err != nil {
 		return nil, err
 	}
-	opts = append(opts, kgo.FetchMaxBytes(int32(maxBytes)), kgo.FetchMaxPartitionBytes(int32(partBytes)), kgo.FetchMaxWait(maxWait))
+	return []kgo.Opt{
+		kgo.FetchMaxBytes(int32(maxBytes)), kgo.FetchMaxPartitionBytes(int32(partBytes)),
+		kgo.FetchMinBytes(int32(minBytes)), kgo.FetchMaxWait(maxWait),
+	}, nil
+}
+
+func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) ([]kgo.Opt, error) {
+	opts, err := fetchOpts(conf)
+	if err != nil {
+		return nil, err
+	}
 	rack, err := conf.FieldString(fieldRackID)
 	if err != nil {
 		return nil, err
@@ -218,8 +256,14 @@ func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) 
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	}
 	if len(c.explicit) > 0 {
-		return append(opts, kgo.ConsumePartitions(c.explicit)), nil
+		opts = append(opts, kgo.ConsumePartitions(c.explicit))
+		if len(c.topics) == 0 {
+			return opts, nil
+		}
 	}
+	// Whole topics, which without a group may stand beside explicit
+	// partitions of other topics (the lint rule refuses one topic both
+	// ways).
 	opts = append(opts, kgo.ConsumeTopics(c.topics...), kgo.ConsumeResetOffset(c.start))
 	if c.regex {
 		opts = append(opts, kgo.ConsumeRegex())

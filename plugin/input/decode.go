@@ -20,6 +20,9 @@ type decoder struct {
 	key, value serdefield.Named
 	keyJSON    bool   // the key codec decodes to JSON
 	connector  string // the DLQ's connector name header
+	// multiHeader sets each header as the list of its values (a header
+	// name may repeat) instead of one string, the last one's.
+	multiHeader bool
 }
 
 // metaCache holds metadata values boxed once and shared by the messages
@@ -85,9 +88,7 @@ func (d *decoder) decode(ctx context.Context, p *partition, hw int64, r *kgo.Rec
 	msg.MetaSetMut(kafkameta.TimestampUnix, bm.unix)
 	msg.MetaSetMut(kafkameta.Tombstone, r.Value == nil)
 	msg.MetaSetMut(kafkameta.Lag, max(hw-r.Offset-1, 0))
-	for _, h := range r.Headers {
-		msg.MetaSetMut(h.Key, string(h.Value))
-	}
+	d.headers(msg, r.Headers)
 	switch {
 	case verr != nil:
 		return msg, d.failure(r, d.value.Type, fmt.Errorf("%s: %w", fieldValueDeserializer, verr))
@@ -95,6 +96,24 @@ func (d *decoder) decode(ctx context.Context, p *partition, hw int64, r *kgo.Rec
 		return msg, d.failure(r, d.key.Type, fmt.Errorf("%s: %w", fieldKeyDeserializer, kerr))
 	}
 	return msg, nil
+}
+
+// headers sets the record's headers as metadata: one string each, or with
+// multi_header a list of every value of each name, in record order.
+func (d *decoder) headers(msg *service.Message, hs []kgo.RecordHeader) {
+	if !d.multiHeader {
+		for _, h := range hs {
+			msg.MetaSetMut(h.Key, string(h.Value))
+		}
+		return
+	}
+	lists := make(map[string][]any, len(hs))
+	for _, h := range hs {
+		lists[h.Key] = append(lists[h.Key], string(h.Value))
+	}
+	for k, v := range lists {
+		msg.MetaSetMut(k, v)
+	}
 }
 
 func (d *decoder) failure(r *kgo.Record, codecType string, err error) *dlq.Failure {

@@ -24,7 +24,11 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return service.AutoRetryNacksBatchedToggled(conf, s)
+			in, err := service.AutoRetryNacksBatchedToggled(conf, s)
+			if err != nil {
+				return nil, err
+			}
+			return service.ForceTimelyNacksBatched(conf, in)
 		})
 	if err != nil {
 		panic(err)
@@ -85,8 +89,9 @@ func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, err
 		ledger: accounting.NewLedger(Name, m),
 		dec: decoder{
 			key: c.keyCodec, value: c.valueCodec,
-			keyJSON:   serde.TakesJSON(c.keyCodec.Codec),
-			connector: dlq.ConnectorName(mgr.Label(), mgr.Path()),
+			keyJSON:     serde.TakesJSON(c.keyCodec.Codec),
+			connector:   dlq.ConnectorName(mgr.Label(), mgr.Path()),
+			multiHeader: c.multiHeader,
 		},
 		flow:  newFlow(c.checkpointLimit, c.group != ""),
 		batch: newBatcher(c.batching, mgr, c.checkpointLimit),
