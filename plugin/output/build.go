@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ferry-connect/ferry/plugin/internal/failure"
+	"github.com/ferry-connect/ferry/plugin/internal/interp"
 	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/plugin/internal/kafkameta"
 	"github.com/ferry-connect/ferry/serde"
@@ -127,20 +128,8 @@ func (s *sink) build(ctx context.Context, batch service.MessageBatch) []record {
 			continue
 		}
 
-		if c.timestampMs.IsSet() {
-			ts, err := tsI.String(i)
-			if err != nil {
-				r.failBuild(failure.StageSerialize, failure.Interpolation, "field %s: %w", fieldTimestampMs, err)
-				continue
-			}
-			ms, err := strconv.ParseInt(ts, 10, 64)
-			if err != nil {
-				r.failBuild(failure.StageSerialize, failure.InvalidTimestamp, "field %s: %q is not a whole number of milliseconds", fieldTimestampMs, ts)
-				continue
-			}
-			r.rec.Timestamp = time.UnixMilli(ms)
-		} else {
-			r.rec.Timestamp = now
+		if !s.stamp(r, &tsI, i, now) {
+			continue
 		}
 
 		if kafkameta.IsTombstone(msg) {
@@ -182,6 +171,40 @@ func (s *sink) addHeaders(r *record, values []func(int) ([]byte, error), i int) 
 			return false
 		}
 		r.rec.Headers = append(r.rec.Headers, kgo.RecordHeader{Key: spec.name, Value: v})
+	}
+	return true
+}
+
+// unitName names a timestamp field's unit in errors.
+func unitName(d time.Duration) string {
+	if d == time.Second {
+		return "seconds"
+	}
+	return "milliseconds"
+}
+
+// stamp sets r's timestamp: timestamp_ms (or timestamp, in seconds) for
+// message i, or now. It reports false when r failed.
+func (s *sink) stamp(r *record, tsI *interp.Batch, i int, now time.Time) bool {
+	c := s.conf
+	if !c.timestampMs.IsSet() {
+		r.rec.Timestamp = now
+		return true
+	}
+	ts, err := tsI.String(i)
+	if err != nil {
+		r.failBuild(failure.StageSerialize, failure.Interpolation, "field %s: %w", c.timestampField, err)
+		return false
+	}
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		r.failBuild(failure.StageSerialize, failure.InvalidTimestamp, "field %s: %q is not a whole number of %s", c.timestampField, ts, unitName(c.timestampUnit))
+		return false
+	}
+	if c.timestampUnit == time.Second {
+		r.rec.Timestamp = time.Unix(n, 0)
+	} else {
+		r.rec.Timestamp = time.UnixMilli(n)
 	}
 	return true
 }

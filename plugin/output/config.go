@@ -28,6 +28,11 @@ type sinkConfig struct {
 	metaFilter  *service.MetadataFilter // nil when no metadata becomes headers
 	headers     []headerSpec            // sorted by name
 	timestampMs interp.Field
+	// timestampField names the field timestampMs came from, and
+	// timestampUnit its unit (timestamp_ms, or kafka_franz's timestamp in
+	// seconds).
+	timestampField string
+	timestampUnit  time.Duration
 
 	keyCodec   serdefield.Named
 	valueCodec serdefield.Named
@@ -106,6 +111,14 @@ func parseConfig(conf *service.ParsedConfig) (*sinkConfig, error) {
 	if c.timestampMs, err = optionalInterp(conf, fieldTimestampMs); err != nil {
 		return nil, err
 	}
+	c.timestampField, c.timestampUnit = fieldTimestampMs, time.Millisecond
+	if !c.timestampMs.IsSet() {
+		// kafka_franz's deprecated spelling, in seconds.
+		if c.timestampMs, err = optionalInterp(conf, fieldTimestamp); err != nil {
+			return nil, err
+		}
+		c.timestampField, c.timestampUnit = fieldTimestamp, time.Second
+	}
 	if c.keyCodec, err = serdefield.Parse(conf, fieldKeySerializer, serdefield.Encode); err != nil {
 		return nil, err
 	}
@@ -177,7 +190,10 @@ func parseDLQ(conf *service.ParsedConfig, main producerConfig) (*dlqConfig, erro
 	}
 	if conf.Contains(fieldMaxMessageBytes) {
 		if d.producer.maxMessageBytes, err = parseMaxMessageBytes(conf); err != nil {
-			return nil, fmt.Errorf("field %s.%w", fieldDLQ, err)
+			return nil, fmt.Errorf("in %s: %w", fieldDLQ, err)
+		}
+		if d.producer.maxMessageBytes > main.brokerWriteMax {
+			return nil, fmt.Errorf("field %s.%s: %d bytes is more than %s, %d: a dead letter of that size could not be sent", fieldDLQ, fieldMaxMessageBytes, d.producer.maxMessageBytes, fieldBrokerWriteMax, main.brokerWriteMax)
 		}
 	}
 	return d, nil

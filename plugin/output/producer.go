@@ -3,12 +3,13 @@ package output
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/ferry-connect/ferry/plugin/internal/bytesize"
 )
 
 // producerConfig is the producer's settings as plain values. Parsing reads
@@ -29,6 +30,13 @@ type producerConfig struct {
 	timeout     time.Duration
 	autoCreate  bool
 	partitioner kgo.Partitioner
+
+	// Limits kafka_franz exposes; zero means franz-go's default.
+	maxBufferedBytes int
+	brokerWriteMax   int32
+	inflightRequests int
+	recordRetries    int
+	deliveryTimeout  time.Duration // folded into timeout
 }
 
 var compressionCodecs = map[string]kgo.CompressionCodec{
@@ -83,6 +91,12 @@ func parseProducer(conf *service.ParsedConfig) (producerConfig, error) {
 	if p.timeout < time.Second {
 		return p, wrap(fieldTimeout, fmt.Errorf("must be at least 1s, got %v", p.timeout))
 	}
+	if err := p.parseLimits(conf); err != nil {
+		return p, err
+	}
+	if p.brokerWriteMax < p.maxMessageBytes {
+		return p, fmt.Errorf("field %s: %d bytes is less than %s, %d: a batch could not be sent", fieldBrokerWriteMax, p.brokerWriteMax, fieldMaxMessageBytes, p.maxMessageBytes)
+	}
 	if p.autoCreate, err = conf.FieldBool(fieldAutoTopicCreation); err != nil {
 		return p, wrap(fieldAutoTopicCreation, err)
 	}
@@ -114,18 +128,48 @@ func partitioner(name string) (kgo.Partitioner, error) {
 
 // parseMaxMessageBytes reads max_message_bytes at conf's top level.
 func parseMaxMessageBytes(conf *service.ParsedConfig) (int32, error) {
-	s, err := conf.FieldString(fieldMaxMessageBytes)
+	n, err := bytesize.Field(conf, fieldMaxMessageBytes, 512, 1<<30)
+	return int32(n), err
+}
+
+// parseLimits reads the buffering, request and retry limits.
+func (p *producerConfig) parseLimits(conf *service.ParsedConfig) error {
+	n, err := bytesize.Field(conf, fieldMaxBufferedBytes, 0, math.MaxInt32)
 	if err != nil {
-		return 0, fmt.Errorf("field %s: %w", fieldMaxMessageBytes, err)
+		return err
 	}
-	size, err := parseBytes(s)
-	if err != nil {
-		return 0, fmt.Errorf("field %s: %w", fieldMaxMessageBytes, err)
+	p.maxBufferedBytes = int(n)
+	if n, err = bytesize.Field(conf, fieldBrokerWriteMax, 1<<10, 1<<30); err != nil {
+		return err
 	}
-	if size < 512 || size > 1<<30 {
-		return 0, fmt.Errorf("field %s: %d bytes is outside the range Kafka accepts (512 B to 1 GiB)", fieldMaxMessageBytes, size)
+	p.brokerWriteMax = int32(n)
+	wrap := func(field string, err error) error { return fmt.Errorf("field %s: %w", field, err) }
+	if p.inflightRequests, err = conf.FieldInt(fieldMaxInFlightReqs); err != nil {
+		return wrap(fieldMaxInFlightReqs, err)
 	}
-	return int32(size), nil
+	if p.inflightRequests < 1 {
+		return wrap(fieldMaxInFlightReqs, errors.New("must be at least 1"))
+	}
+	if p.recordRetries, err = conf.FieldInt(fieldRecordRetries); err != nil {
+		return wrap(fieldRecordRetries, err)
+	}
+	if p.recordRetries < 0 {
+		return wrap(fieldRecordRetries, errors.New("must not be negative"))
+	}
+	if p.deliveryTimeout, err = conf.FieldDuration(fieldDeliveryTimeout); err != nil {
+		return wrap(fieldDeliveryTimeout, err)
+	}
+	if p.deliveryTimeout < 0 || p.deliveryTimeout > 0 && p.deliveryTimeout < time.Second {
+		return wrap(fieldDeliveryTimeout, fmt.Errorf("must be 0s or at least 1s, got %v", p.deliveryTimeout))
+	}
+	if p.deliveryTimeout > 0 && p.deliveryTimeout < p.timeout {
+		// Kafka's delivery.timeout.ms bounds a record from the moment it
+		// is sent; so does timeout. (franz-go's RecordDeliveryTimeout
+		// counts from the record's timestamp, which would fail at once
+		// any record carrying an old one.)
+		p.timeout = p.deliveryTimeout
+	}
+	return nil
 }
 
 // opts are the franz-go options for a producer with these settings.
@@ -146,33 +190,23 @@ func (p producerConfig) opts() []kgo.Opt {
 	if p.autoCreate {
 		opts = append(opts, kgo.AllowAutoTopicCreation())
 	}
-	return opts
+	return append(opts, p.limitOpts()...)
 }
 
-var errBadSize = errors.New("want a byte count such as 1000000, 1MB or 1MiB")
-
-// parseBytes reads a byte count with an optional decimal (KB, MB, GB) or
-// binary (KiB, MiB, GiB) unit, as Redpanda Connect's size fields do.
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
-		{"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
-		{"kB", 1000}, {"B", 1},
+// limitOpts are the options of the limits that are set.
+func (p producerConfig) limitOpts() []kgo.Opt {
+	var opts []kgo.Opt
+	if p.maxBufferedBytes > 0 {
+		opts = append(opts, kgo.MaxBufferedBytes(p.maxBufferedBytes))
 	}
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
+	if p.brokerWriteMax > 0 {
+		opts = append(opts, kgo.BrokerMaxWriteBytes(p.brokerWriteMax))
 	}
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q: %w", s, errBadSize)
+	if p.inflightRequests > 1 && !p.idempotent {
+		opts = append(opts, kgo.MaxProduceRequestsInflightPerBroker(p.inflightRequests))
 	}
-	return int64(n * float64(mult)), nil
+	if p.recordRetries > 0 {
+		opts = append(opts, kgo.RecordRetries(p.recordRetries))
+	}
+	return opts
 }
