@@ -54,6 +54,8 @@ func recordFields() []*service.ConfigField {
 			partRoundRobin:  "Each record goes to the next partition in turn, whatever its key.",
 			partLeastBackup: "Each record goes to the partition with the fewest records buffered, whatever its key. Good throughput when keys do not matter.",
 			partManual:      "Each record goes to the partition given by `partition`.",
+			partFnv1aHash:   "Sarama's default (Redpanda Connect's `kafka` output): the FNV-1a hash of the key as a signed 32-bit integer, modulo the partition count, negated when negative, so keyed records land where Sarama put them. Records with a null key are spread with sticky batching.",
+			partRandom:      "Each record goes to a partition chosen at random, whatever its key.",
 		}).
 			Description("How records are assigned to partitions.").
 			Default(partMurmur2Hash).
@@ -88,7 +90,7 @@ func recordFields() []*service.ConfigField {
 }
 
 // producerFields are the producer's settings and limits.
-func producerFields() []*service.ConfigField {
+func producerFields(d Dialect) []*service.ConfigField {
 	return []*service.ConfigField{
 		service.NewStringAnnotatedEnumField(fieldAcks, map[string]string{
 			"all":    "Every in-sync replica must have the record (Kafka's `acks=all`, `-1`). Required by `idempotent_write`.",
@@ -112,7 +114,7 @@ func producerFields() []*service.ConfigField {
 			Advanced(),
 		service.NewStringField(fieldMaxMessageBytes).
 			Description("The largest record batch the client builds, before compression (Kafka's `max.message.bytes`). A single record larger than this fails on its own. Keep it at or below the broker's and topic's `message.max.bytes`. " + sizeForms).
-			Default("1MB").
+			Default(d.MaxMessageBytes).
 			Example("1MiB").
 			Example("50mib").
 			Advanced(),

@@ -122,6 +122,10 @@ func partitioner(name string) (kgo.Partitioner, error) {
 		return kgo.LeastBackupPartitioner(), nil
 	case partManual:
 		return kgo.ManualPartitioner(), nil
+	case partFnv1aHash:
+		return kgo.StickyKeyPartitioner(kgo.SaramaCompatHasher(fnv1a)), nil
+	case partRandom:
+		return randomPartitioner{}, nil
 	}
 	return nil, fmt.Errorf("unknown partitioner %q", name)
 }
