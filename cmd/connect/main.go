@@ -15,8 +15,10 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
-	// Ferry's components.
+	// Ferry's components, and Redpanda Connect's Kafka component names
+	// over them (kafka_franz), so its configs run unchanged.
 	_ "github.com/ferry-connect/ferry/plugin/all"
+	_ "github.com/ferry-connect/ferry/plugin/compat"
 
 	"github.com/ferry-connect/ferry/plugin/prometheus"
 )

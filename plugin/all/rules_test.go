@@ -85,6 +85,9 @@ func TestRulesAgreeInLintAndConstructor(t *testing.T) {
 		want string // "" for a clean config
 	}{
 		{"sink clean", output, sink + "  key_field: id\n", ""},
+		{"sink without brokers", output, "kafka_sink:\n  topic: t\n", "field seed_brokers: at least one broker address is required"},
+		{"sink Sarama's partitioners", output, sink + "  partitioner: fnv1a_hash\n", ""},
+		{"source without brokers", input, "kafka_source:\n  topics: [ t ]\n", "field seed_brokers: at least one broker address is required"},
 		{"sink key and key_field", output, sink + "  key: x\n  key_field: id\n", "fields key and key_field are mutually exclusive"},
 		{"sink partition without manual", output, sink + "  partition: '1'\n", "field partition requires partitioner: manual"},
 		{"sink manual without partition", output, sink + "  partitioner: manual\n", "partitioner: manual requires field partition"},

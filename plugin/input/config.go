@@ -96,7 +96,11 @@ func parseConfig(conf *service.ParsedConfig) (*sourceConfig, error) {
 	if c.commitPeriod < 100*time.Millisecond {
 		return nil, fmt.Errorf("field %s: %v is below the 100ms minimum", fieldCommitPeriod, c.commitPeriod)
 	}
-	if c.lagRefresh, err = conf.FieldDuration(fieldLagRefresh); err != nil {
+	lagField := fieldLagRefresh
+	if !conf.Contains(lagField) {
+		lagField = fieldTopicLagRefresh // Redpanda Connect's spelling
+	}
+	if c.lagRefresh, err = conf.FieldDuration(lagField); err != nil {
 		return nil, err
 	}
 	if c.batching, err = conf.FieldBatchPolicy(fieldBatching); err != nil {

@@ -107,7 +107,7 @@ func fetchFields() []*service.ConfigField {
 }
 
 // groupFields are the rack, isolation and consumer group settings.
-func groupFields() []*service.ConfigField {
+func groupFields(d Dialect) []*service.ConfigField {
 	return []*service.ConfigField{
 		service.NewStringField(fieldRackID).
 			Description("The rack of this consumer, to read from a replica in the same rack (KIP-392) when the cluster allows it.").
@@ -119,11 +119,11 @@ func groupFields() []*service.ConfigField {
 			Advanced(),
 		service.NewDurationField(fieldSessionTimeout).
 			Description("How long the group waits for a silent member before rebalancing its partitions.").
-			Default("45s").
+			Default(d.SessionTimeout).
 			Advanced(),
 		service.NewDurationField(fieldRebalanceTimeout).
 			Description("How long members have to finish a rebalance.").
-			Default("60s").
+			Default(d.RebalanceTimeout).
 			Advanced(),
 		service.NewDurationField(fieldHeartbeatInterval).
 			Description("How often the member tells the group it is alive.").
@@ -145,7 +145,7 @@ func groupFields() []*service.ConfigField {
 
 // decodeFields say how records become messages and batches, what happens
 // to those that do not decode, and how nacks are retried.
-func decodeFields() []*service.ConfigField {
+func decodeFields(d Dialect) []*service.ConfigField {
 	return []*service.ConfigField{
 		serdefield.Spec(fieldKeyDeserializer, "string", "How the key is decoded (into `kafka_key` metadata).", serdefield.Decode),
 		serdefield.Spec(fieldValueDeserializer, "bytes", "How the value is decoded (into the message).", serdefield.Decode),
@@ -161,9 +161,9 @@ func decodeFields() []*service.ConfigField {
 				Description("The dead-letter topic, evaluated per record with its metadata (e.g. `${! @kafka_topic }.dlq`). A record it fails to evaluate for stops its partition, as with `fail`.").
 				Default(""),
 		).Description("Where records go with `on_deserialize_error: dlq`. The writer uses this input's connection settings."),
-		service.NewDurationField(fieldLagRefresh).
+		service.NewDurationField(d.LagRefreshField).
 			Description("How often the `kafka_source_lag` gauge is refreshed (with a group).").
-			Default("10s").
+			Default(d.LagRefresh).
 			Advanced(),
 		service.NewBatchPolicyField(fieldBatching).
 			Description("Batches records of one partition at a time. Without it each fetch of a partition is one batch."),

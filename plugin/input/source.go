@@ -18,21 +18,24 @@ import (
 )
 
 func init() {
-	err := service.RegisterBatchInput(Name, Spec(),
-		func(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchInput, error) {
-			s, err := newSource(conf, mgr)
-			if err != nil {
-				return nil, err
-			}
-			in, err := service.AutoRetryNacksBatchedToggled(conf, s)
-			if err != nil {
-				return nil, err
-			}
-			return service.ForceTimelyNacksBatched(conf, in)
-		})
-	if err != nil {
+	if err := service.RegisterBatchInput(Name, Spec(), New); err != nil {
 		panic(err)
 	}
+}
+
+// New builds a kafka_source from a config parsed with Spec, as the host
+// does; components that speak another dialect (plugin/compat) translate
+// their config into Spec's and build through it.
+func New(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchInput, error) {
+	s, err := newSource(conf, mgr)
+	if err != nil {
+		return nil, err
+	}
+	in, err := service.AutoRetryNacksBatchedToggled(conf, s)
+	if err != nil {
+		return nil, err
+	}
+	return service.ForceTimelyNacksBatched(conf, in)
 }
 
 // source is the kafka_source input. Its concerns each live in the file

@@ -43,6 +43,7 @@ const (
 	fieldOnError           = "on_deserialize_error"
 	fieldDLQ               = "dlq"
 	fieldLagRefresh        = "lag_refresh_period"
+	fieldTopicLagRefresh   = "topic_lag_refresh_period"
 )
 
 // Group protocols.
@@ -71,6 +72,7 @@ var rules = confrules.Set{
 		`let split = $topics.filter(t -> t.contains(":")).map_each(t -> t.split(":").index(0))`,
 	},
 	Rules: []confrules.Rule{
+		{When: `this.seed_brokers.or([]).filter(b -> b.trim() != "").length() == 0`, Message: `"field seed_brokers: at least one broker address is required"`},
 		{When: `$explicit && $has_group`, Message: `"explicit partitions (topic:partition) cannot be used with consumer_group: the group assigns partitions"`},
 		{When: `$explicit && $has_regex`, Message: `"explicit partitions (topic:partition) cannot be used with regular expression topics"`},
 		{When: `$whole.any(t -> $split.contains(t))`, Message: `"field topics: %v is listed both whole and with partitions; list it one way".format($whole.filter(t -> $split.contains(t)).index(0))`},
@@ -87,19 +89,46 @@ var rules = confrules.Set{
 // sizeForms says how a byte-size field may be written.
 const sizeForms = "A plain byte count (`1048576`) or a number with a unit in any case (`1MB`, `1MiB`, `50mib`; kB, MB, GB are powers of 1000, KiB, MiB, GiB of 1024)."
 
+// Dialect is what differs between kafka_source and a Redpanda Connect input
+// that plugin/compat registers over the same engine: defaults, the name of
+// the lag refresh field, fields that dialect adds, and its docs.
+type Dialect struct {
+	Conn             kafkaconn.Defaults
+	SessionTimeout   string
+	RebalanceTimeout string
+	// LagRefreshField names the lag refresh period field, whose default
+	// is LagRefresh.
+	LagRefreshField, LagRefresh string
+	Summary, Doc                string
+	Extra                       []*service.ConfigField
+}
+
+// FerryDialect is kafka_source's own.
+var FerryDialect = Dialect{
+	Conn:           kafkaconn.FerryDefaults,
+	SessionTimeout: "45s", RebalanceTimeout: "60s",
+	LagRefreshField: fieldLagRefresh, LagRefresh: "10s",
+	Summary: "Reads records from Kafka topics, committing an offset only once it and every offset before it on its partition have been acknowledged downstream.",
+	Doc:     sourceDoc,
+}
+
 // Spec is the kafka_source configuration spec.
-func Spec() *service.ConfigSpec {
+func Spec() *service.ConfigSpec { return SpecWith(FerryDialect) }
+
+// SpecWith is the kafka_source spec in dialect d.
+func SpecWith(d Dialect) *service.ConfigSpec {
 	return service.NewConfigSpec().
 		Stable().
 		Categories("Services").
-		Summary("Reads records from Kafka topics, committing an offset only once it and every offset before it on its partition have been acknowledged downstream.").
-		Description(sourceDoc).
-		Fields(kafkaconn.Fields()...).
+		Summary(d.Summary).
+		Description(d.Doc).
+		Fields(kafkaconn.FieldsWith(d.Conn)...).
 		Fields(topicFields()...).
 		Fields(flowFields()...).
 		Fields(fetchFields()...).
-		Fields(groupFields()...).
-		Fields(decodeFields()...).
+		Fields(groupFields(d)...).
+		Fields(decodeFields(d)...).
+		Fields(d.Extra...).
 		LintRule(rules.Lint()).
 		Example("Consumer group", "Read orders in a group, so every copy of this pipeline takes a share of the partitions.", `
 input:

@@ -15,20 +15,23 @@ import (
 )
 
 func init() {
-	err := service.RegisterBatchOutput(Name, Spec(),
-		func(conf *service.ParsedConfig, mgr *service.Resources) (out service.BatchOutput, pol service.BatchPolicy, maxInFlight int, err error) {
-			if maxInFlight, err = conf.FieldMaxInFlight(); err != nil {
-				return
-			}
-			if pol, err = conf.FieldBatchPolicy(fieldBatching); err != nil {
-				return
-			}
-			out, err = newSink(conf, mgr)
-			return
-		})
-	if err != nil {
+	if err := service.RegisterBatchOutput(Name, Spec(), New); err != nil {
 		panic(err)
 	}
+}
+
+// New builds a kafka_sink from a config parsed with Spec, as the host
+// does; components that speak another dialect (plugin/compat) translate
+// their config into Spec's and build through it.
+func New(conf *service.ParsedConfig, mgr *service.Resources) (out service.BatchOutput, pol service.BatchPolicy, maxInFlight int, err error) {
+	if maxInFlight, err = conf.FieldMaxInFlight(); err != nil {
+		return
+	}
+	if pol, err = conf.FieldBatchPolicy(fieldBatching); err != nil {
+		return
+	}
+	out, err = newSink(conf, mgr)
+	return
 }
 
 // sink is the kafka_sink output. A write goes through four stages, each

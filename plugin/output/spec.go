@@ -53,6 +53,8 @@ const (
 	partRoundRobin  = "round_robin"
 	partLeastBackup = "least_backup"
 	partManual      = "manual"
+	partFnv1aHash   = "fnv1a_hash"
+	partRandom      = "random"
 )
 
 // rules are kafka_sink's cross-field rules: combinations that can never
@@ -67,6 +69,7 @@ var rules = confrules.Set{
 		`let txn = this.transaction.enabled.or(false)`,
 	},
 	Rules: []confrules.Rule{
+		{When: `this.seed_brokers.or([]).filter(b -> b.trim() != "").length() == 0`, Message: `"field seed_brokers: at least one broker address is required"`},
 		{When: `$has_key && $has_key_field`, Message: `"fields key and key_field are mutually exclusive: set one of them"`},
 		{When: `$has_partition && !$manual`, Message: `"field partition requires partitioner: manual"`},
 		{When: `$manual && !$has_partition`, Message: `"partitioner: manual requires field partition"`},
@@ -88,22 +91,45 @@ var rules = confrules.Set{
 // sizeForms says how a byte-size field may be written.
 const sizeForms = "A plain byte count (`1048576`) or a number with a unit in any case (`1MB`, `1MiB`, `50mib`; kB, MB, GB are powers of 1000, KiB, MiB, GiB of 1024)."
 
+// Dialect is what differs between kafka_sink and a Redpanda Connect output
+// that plugin/compat registers over the same engine: defaults, fields that
+// dialect adds, and its docs.
+type Dialect struct {
+	Conn            kafkaconn.Defaults
+	MaxInFlight     int
+	MaxMessageBytes string
+	Summary, Doc    string
+	Extra           []*service.ConfigField
+}
+
+// FerryDialect is kafka_sink's own.
+var FerryDialect = Dialect{
+	Conn:        kafkaconn.FerryDefaults,
+	MaxInFlight: 64, MaxMessageBytes: "1MB",
+	Summary: "Writes messages to Kafka with per-record delivery accounting: keys extracted per batch, pluggable serializers, and only the records that failed returned to the pipeline.",
+	Doc:     sinkDoc,
+}
+
 // Spec is the kafka_sink configuration spec.
-func Spec() *service.ConfigSpec {
+func Spec() *service.ConfigSpec { return SpecWith(FerryDialect) }
+
+// SpecWith is the kafka_sink spec in dialect d.
+func SpecWith(d Dialect) *service.ConfigSpec {
 	spec := service.NewConfigSpec().
 		Stable().
 		Categories("Services").
-		Summary("Writes messages to Kafka with per-record delivery accounting: keys extracted per batch, pluggable serializers, and only the records that failed returned to the pipeline.").
-		Description(sinkDoc).
-		Fields(kafkaconn.Fields()...).
+		Summary(d.Summary).
+		Description(d.Doc).
+		Fields(kafkaconn.FieldsWith(d.Conn)...).
 		Fields(recordFields()...).
-		Fields(producerFields()...).
+		Fields(producerFields(d)...).
 		Fields(
 			dlqField(),
 			transactionField(),
-			service.NewOutputMaxInFlightField().Default(64),
+			service.NewOutputMaxInFlightField().Default(d.MaxInFlight),
 			service.NewBatchPolicyField(fieldBatching),
 		).
+		Fields(d.Extra...).
 		LintRule(rules.Lint()).
 		Example("Keyed JSON",
 			"Write JSON orders keyed by customer, so every order of a customer lands on the same partition in order.",

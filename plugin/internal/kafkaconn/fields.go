@@ -38,9 +38,23 @@ const (
 	MechOAuthBearer = "OAUTHBEARER"
 )
 
+// Defaults are the defaults of the connection fields that differ between
+// Ferry's components and the Redpanda Connect components plugin/compat
+// registers over them.
+type Defaults struct {
+	ClientID       string
+	MetadataMaxAge string
+}
+
+// FerryDefaults are the defaults of Ferry's own components.
+var FerryDefaults = Defaults{ClientID: "ferry", MetadataMaxAge: "5m"}
+
 // Fields returns the connection fields, to be spliced into a component's
 // spec with spec.Fields(kafkaconn.Fields()...).
-func Fields() []*service.ConfigField {
+func Fields() []*service.ConfigField { return FieldsWith(FerryDefaults) }
+
+// FieldsWith returns the connection fields with the given defaults.
+func FieldsWith(d Defaults) []*service.ConfigField {
 	return []*service.ConfigField{
 		service.NewStringListField(FieldSeedBrokers).
 			Description("Addresses of the Kafka brokers to bootstrap from. An item may hold several comma-separated addresses. An address without a port gets the default, 9092.").
@@ -49,13 +63,13 @@ func Fields() []*service.ConfigField {
 			Example([]string{"foo:9092,bar:9092"}),
 		service.NewStringField(FieldClientID).
 			Description("The client ID sent to the brokers with every request, shown in broker logs and quotas.").
-			Default("ferry").
+			Default(d.ClientID).
 			Advanced(),
 		service.NewTLSToggledField(FieldTLS),
 		SASLField(),
 		service.NewDurationField(FieldMetadataMaxAge).
 			Description("The longest the client keeps cached cluster metadata before refreshing it, so new partitions and moved leaders are found.").
-			Default("5m").
+			Default(d.MetadataMaxAge).
 			Advanced(),
 		service.NewDurationField(FieldMetadataMinAge).
 			Description("The shortest time between two metadata refreshes. Errors such as NOT_LEADER_FOR_PARTITION trigger a refresh at once, but no sooner than this after the last one, so it bounds how long a moved partition waits to be found again. The default rides through a rolling restart, where every leader moves, at most of its undisturbed pace (franz-go's own default of 5s made writes wait out whole timeouts; 100ms, the Java client's retry backoff, kept a quarter of it under the benchmark's faults: see docs/benchmarks.md, B7). It costs at most 50 metadata requests a second per client, and only while errors last; raise it for very large fleets of clients.").
