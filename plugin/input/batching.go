@@ -20,6 +20,9 @@ type batcher struct {
 	policy service.BatchPolicy
 	mgr    *service.Resources
 	limit  int
+	// maxBytes, without a policy, also cuts a batch once its messages
+	// hold this many bytes (0: no cap; a larger message goes alone).
+	maxBytes int
 	log    *service.Logger
 	with   map[*partition]struct{} // partitions that have a policy batcher
 }
@@ -49,7 +52,7 @@ func (b *batcher) cut(ctx context.Context, p *partition, msgs service.MessageBat
 		}
 	case b.policy.IsNoop():
 		for len(msgs) > 0 {
-			n := min(b.limit, len(msgs))
+			n := b.fits(msgs)
 			out = append(out, ready{p: p, msgs: msgs[:n:n], offs: offs[:n:n]})
 			msgs, offs = msgs[n:], offs[n:]
 		}
@@ -74,6 +77,24 @@ func (b *batcher) cut(ctx context.Context, p *partition, msgs service.MessageBat
 		}
 	}
 	return out, nil
+}
+
+// fits is how many of msgs go in the next batch without a policy: up to
+// the checkpoint limit and, with maxBytes, until they hold that many
+// bytes; at least one.
+func (b *batcher) fits(msgs service.MessageBatch) int {
+	n := min(b.limit, len(msgs))
+	if b.maxBytes <= 0 {
+		return n
+	}
+	size := 0
+	for i, m := range msgs[:n] {
+		raw, _ := m.AsBytes() // a fetched message always has its bytes
+		if size += len(raw); size > b.maxBytes && i > 0 {
+			return i
+		}
+	}
+	return n
 }
 
 // flush runs p's batching processors over its pending batch.

@@ -173,5 +173,6 @@ func decodeFields(d Dialect) []*service.ConfigField {
 			Advanced(),
 		service.NewAutoRetryNacksToggleField(),
 		service.NewForceTimelyNacksField(),
+		service.NewExtractTracingSpanMappingField(),
 	}
 }

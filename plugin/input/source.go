@@ -23,19 +23,47 @@ func init() {
 	}
 }
 
-// New builds a kafka_source from a config parsed with Spec, as the host
-// does; components that speak another dialect (plugin/compat) translate
-// their config into Spec's and build through it.
+// New builds a kafka_source from a config parsed with Spec (or SpecWith),
+// as the host does.
 func New(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchInput, error) {
-	s, err := newSource(conf, mgr)
+	return NewWith(conf, mgr, Options{})
+}
+
+// Options change how a source built by NewWith hands records over, for
+// dialects whose fields say so in their own way (plugin/compat).
+type Options struct {
+	// Ordered hands over one batch of a partition at a time: the next
+	// is released only once the pipeline has acknowledged the last, so
+	// a partition's records are processed and delivered in order even
+	// through retries.
+	Ordered bool
+	// MaxBatchBytes, without a batching policy, also cuts a batch once
+	// its messages hold this many bytes (0: no cap).
+	MaxBatchBytes int
+	// CheckpointLimit and Batching, when set, stand in for the fields of
+	// those names (a dialect that keeps them elsewhere).
+	CheckpointLimit int
+	Batching        *service.BatchPolicy
+}
+
+// NewWith is New with options.
+func NewWith(conf *service.ParsedConfig, mgr *service.Resources, o Options) (service.BatchInput, error) {
+	s, err := newSourceWith(conf, mgr, o)
 	if err != nil {
 		return nil, err
 	}
+	if o.Ordered {
+		s.flow.serialize()
+	}
+	s.batch.maxBytes = o.MaxBatchBytes
 	in, err := service.AutoRetryNacksBatchedToggled(conf, s)
 	if err != nil {
 		return nil, err
 	}
-	return service.ForceTimelyNacksBatched(conf, in)
+	if in, err = service.ForceTimelyNacksBatched(conf, in); err != nil {
+		return nil, err
+	}
+	return conf.WrapBatchInputExtractTracingSpanMapping(Name, in)
 }
 
 // source is the kafka_source input. Its concerns each live in the file
@@ -81,9 +109,19 @@ type source struct {
 }
 
 func newSource(conf *service.ParsedConfig, mgr *service.Resources) (*source, error) {
+	return newSourceWith(conf, mgr, Options{})
+}
+
+func newSourceWith(conf *service.ParsedConfig, mgr *service.Resources, o Options) (*source, error) {
 	c, err := parseConfig(conf)
 	if err != nil {
 		return nil, err
+	}
+	if o.CheckpointLimit > 0 {
+		c.checkpointLimit = o.CheckpointLimit
+	}
+	if o.Batching != nil {
+		c.batching = *o.Batching
 	}
 	m := mgr.Metrics()
 	s := &source{

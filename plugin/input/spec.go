@@ -101,6 +101,9 @@ type Dialect struct {
 	LagRefreshField, LagRefresh string
 	Summary, Doc                string
 	Extra                       []*service.ConfigField
+	// Rules are the dialect's own lint rules, beside the component's;
+	// its constructor checks them too (confrules.Set.Check).
+	Rules confrules.Set
 }
 
 // FerryDialect is kafka_source's own.
@@ -129,7 +132,7 @@ func SpecWith(d Dialect) *service.ConfigSpec {
 		Fields(groupFields(d)...).
 		Fields(decodeFields(d)...).
 		Fields(d.Extra...).
-		LintRule(rules.Lint()).
+		LintRule(rules.Join(d.Rules).Lint()).
 		Example("Consumer group", "Read orders in a group, so every copy of this pipeline takes a share of the partitions.", `
 input:
   kafka_source:

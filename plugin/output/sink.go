@@ -30,7 +30,10 @@ func New(conf *service.ParsedConfig, mgr *service.Resources) (out service.BatchO
 	if pol, err = conf.FieldBatchPolicy(fieldBatching); err != nil {
 		return
 	}
-	out, err = newSink(conf, mgr)
+	if out, err = newSink(conf, mgr); err != nil {
+		return
+	}
+	out, err = conf.WrapBatchOutputExtractTracingSpanMapping(Name, out)
 	return
 }
 

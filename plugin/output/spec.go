@@ -100,6 +100,9 @@ type Dialect struct {
 	MaxMessageBytes string
 	Summary, Doc    string
 	Extra           []*service.ConfigField
+	// Rules are the dialect's own lint rules, beside the component's;
+	// its constructor checks them too (confrules.Set.Check).
+	Rules confrules.Set
 }
 
 // FerryDialect is kafka_sink's own.
@@ -128,9 +131,10 @@ func SpecWith(d Dialect) *service.ConfigSpec {
 			transactionField(),
 			service.NewOutputMaxInFlightField().Default(d.MaxInFlight),
 			service.NewBatchPolicyField(fieldBatching),
+			service.NewInjectTracingSpanMappingField(),
 		).
 		Fields(d.Extra...).
-		LintRule(rules.Lint()).
+		LintRule(rules.Join(d.Rules).Lint()).
 		Example("Keyed JSON",
 			"Write JSON orders keyed by customer, so every order of a customer lands on the same partition in order.",
 			`

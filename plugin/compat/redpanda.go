@@ -1,0 +1,120 @@
+package compat
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/redpanda-data/benthos/v4/public/service"
+
+	"github.com/ferry-connect/ferry/plugin/input"
+	"github.com/ferry-connect/ferry/plugin/internal/bytesize"
+	"github.com/ferry-connect/ferry/plugin/internal/confrules"
+	"github.com/ferry-connect/ferry/plugin/output"
+)
+
+// Redpanda Connect's redpanda input fields that kafka_source spells
+// otherwise.
+const (
+	fieldUnordered      = "unordered_processing"
+	fieldPartitionBytes = "partition_buffer_bytes"
+	fieldYieldBytes     = "max_yield_batch_bytes"
+)
+
+// redpandaInputRules refuse what Ferry cannot honour in a redpanda input.
+var redpandaInputRules = confrules.Set{Rules: []confrules.Rule{
+	{
+		// Ferry bounds what a partition holds by records, not bytes.
+		When:    `this.partition_buffer_bytes.or("1MB") != "1MB"`,
+		Message: `"field partition_buffer_bytes: Ferry bounds what a partition holds by records, not bytes; drop the field (the default is accepted) and bound it with unordered_processing.checkpoint_limit, or with checkpoint_limit"`,
+	},
+	bytesize.Rule(fieldYieldBytes),
+}}
+
+// RedpandaInput is the redpanda input's dialect: kafka_franz's fields, with
+// ordered processing by default (one batch of a partition in the pipeline
+// at a time), batches cut at max_yield_batch_bytes, and the
+// unordered_processing block for the rest.
+var RedpandaInput = input.Dialect{
+	Conn:           franzConn,
+	SessionTimeout: "1m", RebalanceTimeout: "45s",
+	LagRefreshField: "topic_lag_refresh_period", LagRefresh: "5s",
+	Summary: "Redpanda Connect's redpanda input, run by Ferry's kafka_source: the same fields and defaults, with Ferry's delivery semantics.",
+	Doc: `
+A ` + "`redpanda`" + ` input config runs here as written. By default a partition is processed in order: one batch of it is in the pipeline at a time (cut at ` + "`max_yield_batch_bytes`" + `), and the next is handed over once the last is acknowledged. With ` + "`unordered_processing.enabled`" + `, up to ` + "`unordered_processing.checkpoint_limit`" + ` records of a partition are in flight, batched by ` + "`unordered_processing.batching`" + `. What runs is Ferry's ` + "`kafka_source`" + `, and its fields are there too. The top-level ` + "`redpanda`" + ` block is not read: set ` + "`seed_brokers`" + ` (and ` + "`tls`" + `, ` + "`sasl`" + `) here. docs/migrating-from-kafka_franz.md lists each difference.
+`,
+	Extra: []*service.ConfigField{
+		service.NewStringField(fieldPartitionBytes).
+			Description("Accepted at its default only: Ferry bounds what a partition holds by records (`checkpoint_limit`), not bytes.").
+			Default("1MB").
+			Advanced(),
+		service.NewStringField(fieldYieldBytes).
+			Description("With ordered processing, a batch is cut once its messages hold this many bytes (a larger message goes alone).").
+			Default("32KB").
+			Advanced(),
+		service.NewObjectField(fieldUnordered,
+			service.NewBoolField("enabled").
+				Description("Process a partition's batches in parallel, up to `checkpoint_limit` records in flight, instead of one batch at a time.").
+				Default(false),
+			service.NewIntField("checkpoint_limit").
+				Description("With `enabled`, the most records of a partition in flight at once.").
+				Default(1024),
+			service.NewBatchPolicyField("batching").
+				Description("With `enabled`, how a partition's records are batched."),
+		).
+			Description("Lets a partition's records be processed out of order, for throughput.").
+			Advanced(),
+	},
+	Rules: redpandaInputRules,
+}
+
+// RedpandaOutput is the redpanda output's dialect: kafka_franz's, with 256
+// batches in flight.
+var RedpandaOutput = output.Dialect{
+	Conn:        franzConn,
+	MaxInFlight: 256, MaxMessageBytes: "1MiB",
+	Summary: "Redpanda Connect's redpanda output, run by Ferry's kafka_sink: the same fields and defaults, with Ferry's per-record delivery.",
+	Doc: `
+A ` + "`redpanda`" + ` output config runs here as written. What runs is Ferry's ` + "`kafka_sink`" + `: every record gets its own outcome and only the failed ones go back to the pipeline. The top-level ` + "`redpanda`" + ` block is not read: set ` + "`seed_brokers`" + ` here. docs/migrating-from-kafka_franz.md lists each difference.
+`,
+}
+
+// newRedpandaInput reads the redpanda input's own fields and builds a
+// kafka_source with them.
+func newRedpandaInput(conf *service.ParsedConfig, mgr *service.Resources) (service.BatchInput, error) {
+	if err := redpandaInputRules.Check(conf); err != nil {
+		return nil, err
+	}
+	up := conf.Namespace(fieldUnordered)
+	unordered, err := up.FieldBool("enabled")
+	if err != nil {
+		return nil, err
+	}
+	if unordered {
+		limit, err := up.FieldInt("checkpoint_limit")
+		if err != nil {
+			return nil, err
+		}
+		if limit < 1 {
+			return nil, fmt.Errorf("field %s.checkpoint_limit: must be at least 1", fieldUnordered)
+		}
+		pol, err := up.FieldBatchPolicy("batching")
+		if err != nil {
+			return nil, err
+		}
+		return input.NewWith(conf, mgr, input.Options{CheckpointLimit: limit, Batching: &pol})
+	}
+	yield, err := bytesize.Field(conf, fieldYieldBytes, 1, math.MaxInt32)
+	if err != nil {
+		return nil, err
+	}
+	return input.NewWith(conf, mgr, input.Options{Ordered: true, MaxBatchBytes: int(yield)})
+}
+
+func init() {
+	if err := service.RegisterBatchInput("redpanda", input.SpecWith(RedpandaInput), newRedpandaInput); err != nil {
+		panic(err)
+	}
+	if err := service.RegisterBatchOutput("redpanda", output.SpecWith(RedpandaOutput), output.New); err != nil {
+		panic(err)
+	}
+}
