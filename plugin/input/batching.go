@@ -23,8 +23,8 @@ type batcher struct {
 	// maxBytes, without a policy, also cuts a batch once its messages
 	// hold this many bytes (0: no cap; a larger message goes alone).
 	maxBytes int
-	log    *service.Logger
-	with   map[*partition]struct{} // partitions that have a policy batcher
+	log      *service.Logger
+	with     map[*partition]struct{} // partitions that have a policy batcher
 }
 
 // pending collects a partition's records under a batching policy, with
