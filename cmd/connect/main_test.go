@@ -155,7 +155,7 @@ func TestLintSource(t *testing.T) {
 }
 
 // Typical kafka_franz and schema_registry_* configs, renamed to Ferry's
-// components as docs/migrating-from-kafka_franz.md says, lint clean.
+// components as docs/migrating-from-redpanda-connect.md says, lint clean.
 func TestMigratedConfigsLint(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "kafka_franz", "*.yaml"))
 	if len(files) < 5 {

@@ -6,7 +6,7 @@
 // Each component is Ferry's kafka_source or kafka_sink spoken in another
 // dialect (input.Dialect, output.Dialect): Redpanda Connect's field names,
 // defaults and deprecated aliases, as of Redpanda Connect 4.106. Where the
-// behaviour differs, docs/migrating-from-kafka_franz.md says how, per
+// behaviour differs, docs/migrating-from-redpanda-connect.md says how, per
 // component.
 //
 // cmd/connect imports this package; plugin/all does not, so a custom build

@@ -19,7 +19,7 @@ var FranzInput = input.Dialect{
 	LagRefreshField: "topic_lag_refresh_period", LagRefresh: "5s",
 	Summary: "Redpanda Connect's kafka_franz input, run by Ferry's kafka_source: the same fields and defaults, with Ferry's delivery semantics.",
 	Doc: `
-A ` + "`kafka_franz`" + ` config runs here as written. What it runs is Ferry's ` + "`kafka_source`" + `: an offset is committed only once it and every earlier offset of its partition have been acknowledged, records that do not decode are flagged (or dead-lettered, see ` + "`on_deserialize_error`" + `), and the ` + "`kafka_source_*`" + ` metrics count every record. The fields Ferry adds (` + "`key_deserializer`" + `, ` + "`value_deserializer`" + `, ` + "`dlq`" + `, ` + "`group_protocol`" + ` and others) are there too. docs/migrating-from-kafka_franz.md lists each difference.
+A ` + "`kafka_franz`" + ` config runs here as written. What it runs is Ferry's ` + "`kafka_source`" + `: an offset is committed only once it and every earlier offset of its partition have been acknowledged, records that do not decode are flagged (or dead-lettered, see ` + "`on_deserialize_error`" + `), and the ` + "`kafka_source_*`" + ` metrics count every record. The fields Ferry adds (` + "`key_deserializer`" + `, ` + "`value_deserializer`" + `, ` + "`dlq`" + `, ` + "`group_protocol`" + ` and others) are there too. docs/migrating-from-redpanda-connect.md lists each difference.
 `,
 }
 
@@ -31,7 +31,7 @@ var FranzOutput = output.Dialect{
 	MaxInFlight: 10, MaxMessageBytes: "1MiB",
 	Summary: "Redpanda Connect's kafka_franz output, run by Ferry's kafka_sink: the same fields and defaults, with Ferry's per-record delivery.",
 	Doc: `
-A ` + "`kafka_franz`" + ` config runs here as written. What it runs is Ferry's ` + "`kafka_sink`" + `: every record of a batch gets its own outcome, only the records that failed go back to the pipeline (so ` + "`fallback`" + ` and ` + "`switch`" + ` see exactly them), and the ` + "`kafka_sink_*`" + ` metrics count every record. The fields Ferry adds (` + "`key_field`" + `, ` + "`value_serializer`" + `, ` + "`dlq`" + `, ` + "`transaction`" + ` and others) are there too. docs/migrating-from-kafka_franz.md lists each difference.
+A ` + "`kafka_franz`" + ` config runs here as written. What it runs is Ferry's ` + "`kafka_sink`" + `: every record of a batch gets its own outcome, only the records that failed go back to the pipeline (so ` + "`fallback`" + ` and ` + "`switch`" + ` see exactly them), and the ` + "`kafka_sink_*`" + ` metrics count every record. The fields Ferry adds (` + "`key_field`" + `, ` + "`value_serializer`" + `, ` + "`dlq`" + `, ` + "`transaction`" + ` and others) are there too. docs/migrating-from-redpanda-connect.md lists each difference.
 `,
 	Extra: []*service.ConfigField{
 		service.NewStringField("rack_id").

@@ -40,7 +40,7 @@ var RedpandaInput = input.Dialect{
 	LagRefreshField: "topic_lag_refresh_period", LagRefresh: "5s",
 	Summary: "Redpanda Connect's redpanda input, run by Ferry's kafka_source: the same fields and defaults, with Ferry's delivery semantics.",
 	Doc: `
-A ` + "`redpanda`" + ` input config runs here as written. By default a partition is processed in order: one batch of it is in the pipeline at a time (cut at ` + "`max_yield_batch_bytes`" + `), and the next is handed over once the last is acknowledged. With ` + "`unordered_processing.enabled`" + `, up to ` + "`unordered_processing.checkpoint_limit`" + ` records of a partition are in flight, batched by ` + "`unordered_processing.batching`" + `. What runs is Ferry's ` + "`kafka_source`" + `, and its fields are there too. The top-level ` + "`redpanda`" + ` block is not read: set ` + "`seed_brokers`" + ` (and ` + "`tls`" + `, ` + "`sasl`" + `) here. docs/migrating-from-kafka_franz.md lists each difference.
+A ` + "`redpanda`" + ` input config runs here as written. By default a partition is processed in order: one batch of it is in the pipeline at a time (cut at ` + "`max_yield_batch_bytes`" + `), and the next is handed over once the last is acknowledged. With ` + "`unordered_processing.enabled`" + `, up to ` + "`unordered_processing.checkpoint_limit`" + ` records of a partition are in flight, batched by ` + "`unordered_processing.batching`" + `. What runs is Ferry's ` + "`kafka_source`" + `, and its fields are there too. The top-level ` + "`redpanda`" + ` block is not read: set ` + "`seed_brokers`" + ` (and ` + "`tls`" + `, ` + "`sasl`" + `) here. docs/migrating-from-redpanda-connect.md lists each difference.
 `,
 	Extra: []*service.ConfigField{
 		service.NewStringField(fieldPartitionBytes).
@@ -74,7 +74,7 @@ var RedpandaOutput = output.Dialect{
 	MaxInFlight: 256, MaxMessageBytes: "1MiB",
 	Summary: "Redpanda Connect's redpanda output, run by Ferry's kafka_sink: the same fields and defaults, with Ferry's per-record delivery.",
 	Doc: `
-A ` + "`redpanda`" + ` output config runs here as written. What runs is Ferry's ` + "`kafka_sink`" + `: every record gets its own outcome and only the failed ones go back to the pipeline. The top-level ` + "`redpanda`" + ` block is not read: set ` + "`seed_brokers`" + ` here. docs/migrating-from-kafka_franz.md lists each difference.
+A ` + "`redpanda`" + ` output config runs here as written. What runs is Ferry's ` + "`kafka_sink`" + `: every record gets its own outcome and only the failed ones go back to the pipeline. The top-level ` + "`redpanda`" + ` block is not read: set ` + "`seed_brokers`" + ` here. docs/migrating-from-redpanda-connect.md lists each difference.
 `,
 }
 

@@ -23,7 +23,7 @@ func saramaInputSpec() *service.ConfigSpec {
 		Categories("Services").
 		Summary("Redpanda Connect's kafka input (Sarama's fields), run by Ferry's kafka_source.").
 		Description(`
-A `+"`kafka`"+` input config runs here as written. What runs is Ferry's `+"`kafka_source`"+`: an offset is committed only once it and every earlier one of its partition are acknowledged, and every record is counted. docs/migrating-from-kafka_franz.md lists each difference.
+A `+"`kafka`"+` input config runs here as written. What runs is Ferry's `+"`kafka_source`"+`: an offset is committed only once it and every earlier one of its partition are acknowledged, and every record is counted. docs/migrating-from-redpanda-connect.md lists each difference.
 `).
 		Fields(
 			service.NewStringListField("addresses").Description("Broker addresses; an item may hold several, comma-separated."),

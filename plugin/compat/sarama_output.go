@@ -31,7 +31,7 @@ func saramaOutputSpec() *service.ConfigSpec {
 		Categories("Services").
 		Summary("Redpanda Connect's kafka output (Sarama's fields), run by Ferry's kafka_sink with per-record delivery.").
 		Description(`
-A `+"`kafka`"+` output config runs here as written, keys on the partitions Sarama chose (`+"`fnv1a_hash`"+` by default) and every metadata value as a header, as before. What runs is Ferry's `+"`kafka_sink`"+`: every record gets its own outcome and only the failed ones go back to the pipeline. docs/migrating-from-kafka_franz.md lists each difference.
+A `+"`kafka`"+` output config runs here as written, keys on the partitions Sarama chose (`+"`fnv1a_hash`"+` by default) and every metadata value as a header, as before. What runs is Ferry's `+"`kafka_sink`"+`: every record gets its own outcome and only the failed ones go back to the pipeline. docs/migrating-from-redpanda-connect.md lists each difference.
 `).
 		Fields(
 			service.NewStringListField("addresses").Description("Broker addresses; an item may hold several, comma-separated."),
