@@ -371,6 +371,8 @@ func (e *env) benches() []bench {
 			}},
 		{name: "B1", what: "kafka_sink, key_field, JSON values", shape: batched, ceiling: "raw producer", floor: "floor batched",
 			run: e.producer("B1", e.batchedInput()+e.sinkOutput(""), true)},
+		{name: "B8", what: "B1 through Redpanda Connect's `kafka_franz` name (plugin/compat), its defaults set to kafka_sink's", shape: batched, ceiling: "B1", floor: "floor batched",
+			run: e.producer("B8", e.batchedInput()+strings.Replace(e.sinkOutput("    max_in_flight: 64\n    max_message_bytes: 1MB\n    client_id: ferry\n    metadata_max_age: 5m\n"), "kafka_sink:", "kafka_franz:", 1), true)},
 		{name: "B2", what: "kafka_sink, key_field, avro_confluent values", shape: batched, ceiling: "raw producer", floor: "floor batched",
 			run: e.producer("B2", e.batchedInput()+e.sinkOutput(avroSerializer(e.sink.registry)), true)},
 		{name: "floor unbatched", what: "host floor: same input → drop", shape: unbatched,

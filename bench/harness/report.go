@@ -26,7 +26,7 @@ func (r *report) rate(name string) float64 {
 }
 
 // targets are the issue's, as minimum ratios to the ceiling.
-var targets = map[string]float64{"B1": 0.5, "B2": 0.3, "B3": 0.35, "B4": 0.15, "B6": 0.5, "B7": 0.5}
+var targets = map[string]float64{"B8": 0.98, "B1": 0.5, "B2": 0.3, "B3": 0.35, "B4": 0.15, "B6": 0.5, "B7": 0.5}
 
 func ratio(a, b float64) string {
 	if a == 0 || b == 0 {
