@@ -104,12 +104,15 @@ func SASLField() *service.ConfigField {
 			MechPlain:       "Plain text authentication. Use it only over TLS.",
 			MechScramSHA256: "SCRAM authentication with SHA-256 (RFC 5802).",
 			MechScramSHA512: "SCRAM authentication with SHA-512 (RFC 5802).",
-			MechOAuthBearer: "OAuth bearer token authentication (KIP-255); the token is given in `token`.",
+			MechOAuthBearer: "OAuth bearer token authentication (KIP-255): a static `token`, or tokens fetched from an OIDC endpoint (`oidc`).",
+			MechAWSMSKIAM:   "Amazon MSK's IAM authentication, signed with AWS credentials (`aws`).",
 		}).Description("The SASL mechanism."),
 		service.NewStringField("username").Description("The user name, for PLAIN and SCRAM.").Default(""),
 		service.NewStringField("password").Description("The password, for PLAIN and SCRAM.").Default("").Secret(),
 		service.NewStringField("token").Description("The bearer token, for OAUTHBEARER.").Default("").Secret(),
 		service.NewStringMapField("extensions").Description("Key/value pairs sent with an OAUTHBEARER token (KIP-342).").Optional(),
+		oidcField(),
+		awsField(),
 	).
 		Description("SASL authentication. Several entries are tried in order until the brokers accept one.").
 		Optional().

@@ -189,8 +189,11 @@ func parseSASL(conf *service.ParsedConfig) ([]sasl.Mechanism, error) {
 				return nil, fmt.Errorf("field %s.username: required for mechanism %s", field, mech)
 			}
 		case MechOAuthBearer:
-			if token == "" {
-				return nil, fmt.Errorf("field %s.token: required for mechanism %s", field, mech)
+			if token == "" && !e.Contains("oidc") {
+				return nil, fmt.Errorf("field %s.token: required for mechanism %s (or field %s.oidc)", field, mech, field)
+			}
+			if token != "" && e.Contains("oidc") {
+				return nil, fmt.Errorf("field %s: token and oidc are exclusive: set one", field)
 			}
 		}
 		switch mech {
@@ -207,7 +210,21 @@ func parseSASL(conf *service.ParsedConfig) ([]sasl.Mechanism, error) {
 					return nil, fmt.Errorf("field %s.extensions: %w", field, err)
 				}
 			}
+			if e.Contains("oidc") {
+				m, err := oidcMechanism(e, ext)
+				if err != nil {
+					return nil, fmt.Errorf("field %s.%w", field, err)
+				}
+				mechs = append(mechs, m)
+				continue
+			}
 			mechs = append(mechs, oauth.Auth{Token: token, Extensions: ext}.AsMechanism())
+		case MechAWSMSKIAM:
+			m, err := awsMechanism(e)
+			if err != nil {
+				return nil, fmt.Errorf("field %s.%w", field, err)
+			}
+			mechs = append(mechs, m)
 		default:
 			return nil, fmt.Errorf("field %s.mechanism: unsupported mechanism %q", field, mech)
 		}
