@@ -20,6 +20,7 @@ import (
 	_ "github.com/ferry-connect/ferry/plugin/all"
 	_ "github.com/ferry-connect/ferry/plugin/compat"
 
+	"github.com/ferry-connect/ferry/plugin/otel"
 	"github.com/ferry-connect/ferry/plugin/prometheus"
 )
 
@@ -42,6 +43,9 @@ func main() {
 		DateBuilt = "unknown"
 	}
 	if err := prometheus.Register(service.GlobalEnvironment()); err != nil {
+		panic(err)
+	}
+	if err := otel.Register(service.GlobalEnvironment()); err != nil {
 		panic(err)
 	}
 	if len(os.Args) > 1 && (os.Args[1] == "lint" || os.Args[1] == "run") {

@@ -63,7 +63,7 @@ func NewWith(conf *service.ParsedConfig, mgr *service.Resources, o Options) (ser
 	if in, err = service.ForceTimelyNacksBatched(conf, in); err != nil {
 		return nil, err
 	}
-	return conf.WrapBatchInputExtractTracingSpanMapping(Name, in)
+	return withTracing(conf, mgr, in)
 }
 
 // source is the kafka_source input. Its concerns each live in the file
