@@ -15,11 +15,13 @@ import (
 	_ "github.com/redpanda-data/benthos/v4/public/components/io"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
 
-	// Ferry's components, and Redpanda Connect's Kafka component names
-	// over them (kafka_franz), so its configs run unchanged.
+	// Ferry's components.
 	_ "github.com/ferry-connect/ferry/plugin/all"
-	_ "github.com/ferry-connect/ferry/plugin/compat"
 
+	// Redpanda Connect's Kafka component names over Ferry's components
+	// (kafka_franz, redpanda, redpanda_common, kafka) and its top-level
+	// redpanda block, so its configs run unchanged.
+	"github.com/ferry-connect/ferry/plugin/compat"
 	"github.com/ferry-connect/ferry/plugin/otel"
 	"github.com/ferry-connect/ferry/plugin/prometheus"
 )
@@ -56,5 +58,12 @@ func main() {
 		service.CLIOptSetProductName("Ferry"),
 		service.CLIOptSetVersion(version, DateBuilt),
 		service.CLIOptAddCommand(devCommand()),
+		// Redpanda Connect's top-level redpanda block, which its
+		// redpanda and redpanda_common components take their connection
+		// from.
+		service.CLIOptSetMainSchemaFrom(func() *service.ConfigSchema {
+			return service.GlobalEnvironment().FullConfigSchema(version, DateBuilt).Field(compat.Block())
+		}),
+		service.CLIOptOnConfigParse(compat.SetBlock),
 	)
 }

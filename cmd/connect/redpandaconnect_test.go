@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,4 +181,44 @@ func countAll(t *testing.T, c *kfake.Cluster) int {
 		n += len(kafkatest.ReadAll(t, c, topic))
 	}
 	return n
+}
+
+// Redpanda Connect's top-level redpanda block gives its connection to a
+// redpanda output that names no brokers and to redpanda_common, whose
+// producer settings come from it too.
+func TestRedpandaBlock(t *testing.T) {
+	c := kafkatest.Cluster(t, kfake.SeedTopics(3, "block_a", "block_b"))
+	cfg := writeConfig(t, fmt.Sprintf(`
+input:
+  generate:
+    count: 20
+    interval: ""
+    mapping: 'root = {"n": counter()}'
+output:
+  broker:
+    outputs:
+      - redpanda:
+          topic: block_a
+      - redpanda_common:
+          topic: block_b
+redpanda:
+  seed_brokers: [ %s ]
+  compression: gzip
+`, kafkatest.Brokers(c)))
+	if out, code := run(t, nil, "lint", cfg); code != 0 {
+		t.Fatalf("lint: exit %d\n%s", code, out)
+	}
+	if out, code := run(t, nil, "run", cfg); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	for _, topic := range []string{"block_a", "block_b"} {
+		if n := len(kafkatest.ReadAll(t, c, topic)); n != 20 {
+			t.Fatalf("%s holds %d records, want 20", topic, n)
+		}
+	}
+	// A block that asks for what Ferry does not do is refused at lint.
+	bad := writeConfig(t, "output:\n  redpanda_common: { topic: x }\nredpanda:\n  seed_brokers: [ localhost:9092 ]\n  logs_topic: __logs\n")
+	if out, code := run(t, nil, "lint", bad); code == 0 || !strings.Contains(out, "redpanda.logs_topic") {
+		t.Fatalf("lint of a block with logs_topic: exit %d\n%s", code, out)
+	}
 }

@@ -9,6 +9,10 @@
 // behaviour differs, docs/migrating-from-redpanda-connect.md says how, per
 // component.
 //
+// Block and SetBlock give a binary Redpanda Connect's top-level redpanda
+// block, which redpanda and redpanda_common components take their
+// connection from.
+//
 // cmd/connect imports this package; plugin/all does not, so a custom build
 // that also links Redpanda Connect's own components does not collide with
 // them. A custom build that wants the names imports it for its side effect:

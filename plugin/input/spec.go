@@ -72,7 +72,6 @@ var rules = confrules.Set{
 		`let split = $topics.filter(t -> t.contains(":")).map_each(t -> t.split(":").index(0))`,
 	},
 	Rules: []confrules.Rule{
-		{When: `this.seed_brokers.or([]).filter(b -> b.trim() != "").length() == 0`, Message: `"field seed_brokers: at least one broker address is required"`},
 		{When: `$explicit && $has_group`, Message: `"explicit partitions (topic:partition) cannot be used with consumer_group: the group assigns partitions"`},
 		{When: `$explicit && $has_regex`, Message: `"explicit partitions (topic:partition) cannot be used with regular expression topics"`},
 		{When: `$whole.any(t -> $split.contains(t))`, Message: `"field topics: %v is listed both whole and with partitions; list it one way".format($whole.filter(t -> $split.contains(t)).index(0))`},
@@ -132,7 +131,7 @@ func SpecWith(d Dialect) *service.ConfigSpec {
 		Fields(groupFields(d)...).
 		Fields(decodeFields(d)...).
 		Fields(d.Extra...).
-		LintRule(rules.Join(d.Rules).Lint()).
+		LintRule(rules.Join(confrules.Set{Rules: kafkaconn.BrokersRule(d.Conn)}, d.Rules).Lint()).
 		Example("Consumer group", "Read orders in a group, so every copy of this pipeline takes a share of the partitions.", `
 input:
   kafka_source:

@@ -33,6 +33,10 @@ By default a record is sent as soon as its write reaches the output (` + "`linge
 On close the output logs one line: ` + "`kafka_sink summary: received=… delivered=… dead_lettered=… nacked=…`" + ` (` + "`received`" + ` counts every write attempt, so a retried record counts again), then ` + "`null_keys=…`" + ` when there were any.
 `
 
+// RecordFields are recordFields, for a component that takes the rest from
+// elsewhere (plugin/compat's redpanda_common).
+func RecordFields() []*service.ConfigField { return recordFields() }
+
 // recordFields say what record each message becomes: topic, key,
 // partition, headers, timestamp and the serializers.
 func recordFields() []*service.ConfigField {
@@ -48,18 +52,6 @@ func recordFields() []*service.ConfigField {
 			Description("A dotted path into the structured (JSON) message whose value becomes the key, for example `customer.id` or `items.0.sku`. A missing or null value writes a null key and counts it in `kafka_sink_null_keys`; a message that is not JSON fails that record. String values are used as they are; other values as their JSON text. Exclusive with `key`.").
 			Example("customer_id").
 			Optional(),
-		service.NewStringAnnotatedEnumField(fieldPartitioner, map[string]string{
-			partMurmur2Hash: "Kafka's default: the murmur2 hash of the key modulo the partition count, byte-compatible with the Java client, so keyed records land where a Java producer would put them. Records with a null key are spread with sticky batching.",
-			partMurmur2:     "Alias of `murmur2_hash`.",
-			partRoundRobin:  "Each record goes to the next partition in turn, whatever its key.",
-			partLeastBackup: "Each record goes to the partition with the fewest records buffered, whatever its key. Good throughput when keys do not matter.",
-			partManual:      "Each record goes to the partition given by `partition`.",
-			partFnv1aHash:   "Sarama's default (Redpanda Connect's `kafka` output): the FNV-1a hash of the key as a signed 32-bit integer, modulo the partition count, negated when negative, so keyed records land where Sarama put them. Records with a null key are spread with sticky batching.",
-			partRandom:      "Each record goes to a partition chosen at random, whatever its key.",
-		}).
-			Description("How records are assigned to partitions.").
-			Default(partMurmur2Hash).
-			Advanced(),
 		service.NewInterpolatedStringField(fieldPartition).
 			Description("The partition to write each message to, with `partitioner: manual`. A result that is not a non-negative integer fails that record.").
 			Example(`${! meta("partition") }`).
@@ -89,9 +81,26 @@ func recordFields() []*service.ConfigField {
 	}
 }
 
+// ProducerFields are the producer's settings and limits in dialect d, for
+// a block that sets them for several outputs (plugin/compat's top-level
+// redpanda block).
+func ProducerFields(d Dialect) []*service.ConfigField { return producerFields(d) }
+
 // producerFields are the producer's settings and limits.
 func producerFields(d Dialect) []*service.ConfigField {
 	return []*service.ConfigField{
+		service.NewStringAnnotatedEnumField(fieldPartitioner, map[string]string{
+			partMurmur2Hash: "Kafka's default: the murmur2 hash of the key modulo the partition count, byte-compatible with the Java client, so keyed records land where a Java producer would put them. Records with a null key are spread with sticky batching.",
+			partMurmur2:     "Alias of `murmur2_hash`.",
+			partRoundRobin:  "Each record goes to the next partition in turn, whatever its key.",
+			partLeastBackup: "Each record goes to the partition with the fewest records buffered, whatever its key. Good throughput when keys do not matter.",
+			partManual:      "Each record goes to the partition given by `partition`.",
+			partFnv1aHash:   "Sarama's default (Redpanda Connect's `kafka` output): the FNV-1a hash of the key as a signed 32-bit integer, modulo the partition count, negated when negative, so keyed records land where Sarama put them. Records with a null key are spread with sticky batching.",
+			partRandom:      "Each record goes to a partition chosen at random, whatever its key.",
+		}).
+			Description("How records are assigned to partitions.").
+			Default(partMurmur2Hash).
+			Advanced(),
 		service.NewStringAnnotatedEnumField(fieldAcks, map[string]string{
 			"all":    "Every in-sync replica must have the record (Kafka's `acks=all`, `-1`). Required by `idempotent_write`.",
 			"leader": "Only the partition leader must have the record (`acks=1`).",

@@ -69,7 +69,6 @@ var rules = confrules.Set{
 		`let txn = this.transaction.enabled.or(false)`,
 	},
 	Rules: []confrules.Rule{
-		{When: `this.seed_brokers.or([]).filter(b -> b.trim() != "").length() == 0`, Message: `"field seed_brokers: at least one broker address is required"`},
 		{When: `$has_key && $has_key_field`, Message: `"fields key and key_field are mutually exclusive: set one of them"`},
 		{When: `$has_partition && !$manual`, Message: `"field partition requires partitioner: manual"`},
 		{When: `$manual && !$has_partition`, Message: `"partitioner: manual requires field partition"`},
@@ -134,7 +133,7 @@ func SpecWith(d Dialect) *service.ConfigSpec {
 			service.NewInjectTracingSpanMappingField(),
 		).
 		Fields(d.Extra...).
-		LintRule(rules.Join(d.Rules).Lint()).
+		LintRule(rules.Join(confrules.Set{Rules: kafkaconn.BrokersRule(d.Conn)}, d.Rules).Lint()).
 		Example("Keyed JSON",
 			"Write JSON orders keyed by customer, so every order of a customer lands on the same partition in order.",
 			`

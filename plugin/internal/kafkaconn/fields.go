@@ -9,6 +9,8 @@ package kafkaconn
 import (
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/redpanda-data/benthos/v4/public/utils/netutil"
+
+	"github.com/ferry-connect/ferry/plugin/internal/confrules"
 )
 
 // Field names, exported for the components' lint rules and error messages.
@@ -44,6 +46,10 @@ const (
 type Defaults struct {
 	ClientID       string
 	MetadataMaxAge string
+	// BrokersElsewhere makes seed_brokers optional: the dialect takes the
+	// connection from elsewhere when it is left out (Redpanda Connect's
+	// top-level redpanda block).
+	BrokersElsewhere bool
 }
 
 // FerryDefaults are the defaults of Ferry's own components.
@@ -55,12 +61,16 @@ func Fields() []*service.ConfigField { return FieldsWith(FerryDefaults) }
 
 // FieldsWith returns the connection fields with the given defaults.
 func FieldsWith(d Defaults) []*service.ConfigField {
+	brokers := service.NewStringListField(FieldSeedBrokers).
+		Description("Addresses of the Kafka brokers to bootstrap from. An item may hold several comma-separated addresses. An address without a port gets the default, 9092.").
+		Example([]string{"localhost:9092"}).
+		Example([]string{"foo:9092", "bar:9092"}).
+		Example([]string{"foo:9092,bar:9092"})
+	if d.BrokersElsewhere {
+		brokers = brokers.Description("Addresses of the Kafka brokers to bootstrap from. Left out, the connection (brokers, TLS, SASL and the rest) comes from the top-level `redpanda` block.").Optional()
+	}
 	return []*service.ConfigField{
-		service.NewStringListField(FieldSeedBrokers).
-			Description("Addresses of the Kafka brokers to bootstrap from. An item may hold several comma-separated addresses. An address without a port gets the default, 9092.").
-			Example([]string{"localhost:9092"}).
-			Example([]string{"foo:9092", "bar:9092"}).
-			Example([]string{"foo:9092,bar:9092"}),
+		brokers,
 		service.NewStringField(FieldClientID).
 			Description("The client ID sent to the brokers with every request, shown in broker logs and quotas.").
 			Default(d.ClientID).
@@ -95,6 +105,15 @@ func FieldsWith(d Defaults) []*service.ConfigField {
 			Example("3.6.0").
 			Advanced(),
 	}
+}
+
+// BrokersRule refuses a component with no broker address, at lint, unless
+// its dialect takes them from elsewhere.
+func BrokersRule(d Defaults) []confrules.Rule {
+	if d.BrokersElsewhere {
+		return nil
+	}
+	return []confrules.Rule{{When: `this.seed_brokers.or([]).filter(b -> b.trim() != "").length() == 0`, Message: `"field seed_brokers: at least one broker address is required"`}}
 }
 
 // SASLField is the `sasl` list: one or more mechanisms tried in order.

@@ -44,9 +44,12 @@ type Config struct {
 // it came from.
 func Parse(conf *service.ParsedConfig) (*Config, error) {
 	c := &Config{}
-	raw, err := conf.FieldStringList(FieldSeedBrokers)
-	if err != nil {
-		return nil, err
+	var raw []string
+	var err error
+	if conf.Contains(FieldSeedBrokers) {
+		if raw, err = conf.FieldStringList(FieldSeedBrokers); err != nil {
+			return nil, err
+		}
 	}
 	for _, item := range raw {
 		for _, addr := range strings.Split(item, ",") {
