@@ -134,9 +134,9 @@ func (m *member) signal(sig syscall.Signal) {
 
 // endOffsets sums a topic's end offsets: a cheap measure of how much has
 // been written (transaction markers included).
-func endOffsets(t *testing.T, adm *kadm.Client, topic string) int64 {
+func endOffsets(t *testing.T, adm *kadm.Client, topics ...string) int64 {
 	t.Helper()
-	ends, err := adm.ListEndOffsets(context.Background(), topic)
+	ends, err := adm.ListEndOffsets(context.Background(), topics...)
 	if err != nil {
 		return 0
 	}
