@@ -15,21 +15,6 @@ import (
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 )
 
-// fnv1aSarama is where Sarama's default partitioner puts a key, from its
-// definition: FNV-1a, as a signed 32-bit integer, modulo, negated.
-func fnv1aSarama(key []byte, n int32) int32 {
-	h := uint32(2166136261)
-	for _, b := range key {
-		h ^= uint32(b)
-		h *= 16777619
-	}
-	p := int32(h) % n
-	if p < 0 {
-		p = -p
-	}
-	return p
-}
-
 // Redpanda Connect's kafka output, unchanged: keys land where Sarama put
 // them, every metadata value and static header becomes a header, and the
 // SASL object in Sarama's shape logs in.
@@ -75,7 +60,7 @@ logger: { level: warn }
 		t.Fatalf("read %d records, want 500", len(recs))
 	}
 	for _, r := range recs {
-		if want := fnv1aSarama(r.Key, parts); r.Partition != want {
+		if want := kafkatest.SaramaPartition(r.Key, parts); r.Partition != want {
 			t.Fatalf("key %s on partition %d, Sarama puts it on %d", r.Key, r.Partition, want)
 		}
 		h := map[string]string{}

@@ -10,18 +10,6 @@ import (
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 )
 
-// saramaPartition is Sarama's default hash partitioner, written from its
-// definition rather than with the code under test: FNV-1a over the key
-// (offset basis 2166136261, prime 16777619), read as a signed 32-bit
-// integer, modulo the partition count, negated when negative.
-func saramaPartition(key []byte, n int32) int32 {
-	p := int32(saramaPartitionHash(key)) % n
-	if p < 0 {
-		p = -p
-	}
-	return p
-}
-
 // partitioner: fnv1a_hash puts every key where Sarama (Redpanda Connect's
 // kafka output) put it, so a pipeline moved to Ferry keeps each key on its
 // partition.
@@ -42,10 +30,10 @@ func TestFnv1aPartitionerMatchesSarama(t *testing.T) {
 	}
 	negative := 0
 	for _, r := range recs {
-		if want := saramaPartition(r.Key, parts); r.Partition != want {
+		if want := kafkatest.SaramaPartition(r.Key, parts); r.Partition != want {
 			t.Fatalf("key %s is on partition %d, Sarama puts it on %d", r.Key, r.Partition, want)
 		}
-		if int32(saramaPartitionHash(r.Key)) < 0 {
+		if int32(kafkatest.FNV1a(r.Key)) < 0 {
 			negative++
 		}
 	}
@@ -54,14 +42,4 @@ func TestFnv1aPartitionerMatchesSarama(t *testing.T) {
 	if negative < len(recs)/4 {
 		t.Fatalf("only %d keys with a negative hash", negative)
 	}
-}
-
-// saramaPartitionHash is FNV-1a, from its definition.
-func saramaPartitionHash(key []byte) uint32 {
-	h := uint32(2166136261)
-	for _, b := range key {
-		h ^= uint32(b)
-		h *= 16777619
-	}
-	return h
 }
