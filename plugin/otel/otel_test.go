@@ -1,7 +1,6 @@
 package otel_test
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kfake"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -59,43 +57,20 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // the record's traceparent header by inject_tracing_map and read back by
 // extract_tracing_map, and both reach the collector over OTLP/HTTP.
 func TestTraceAcrossKafka(t *testing.T) {
-	env := service.NewEnvironment()
+	env, metrics := kafkatest.NewEnvWithMetrics()
 	if err := otel.Register(env); err != nil {
 		t.Fatal(err)
 	}
 	rec := &receiver{traces: map[string][]string{}}
 	srv := httptest.NewServer(rec)
 	defer srv.Close()
-	tracer := fmt.Sprintf("tracer:\n  open_telemetry_collector:\n    service: ferry-test\n    http: [ { address: %s } ]\n", strings.TrimPrefix(srv.URL, "http://"))
+	tracer := fmt.Sprintf("tracer:\n  open_telemetry_collector:\n    service: ferry-test\n    http: [ { address: %s } ]\nlogger: { level: warn }\n", strings.TrimPrefix(srv.URL, "http://"))
 	c := kafkatest.Cluster(t, kfake.SeedTopics(1, "traced"))
 	brokers := kafkatest.Brokers(c)
 
-	run := func(yaml string, until func(*service.Stream) bool) {
-		b := env.NewStreamBuilder()
-		if err := b.SetYAML(yaml + tracer + "logger: { level: warn }\n"); err != nil {
-			t.Fatal(err)
-		}
-		st, err := b.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		done := make(chan error, 1)
-		go func() { done <- st.Run(ctx) }()
-		if until != nil {
-			for !until(st) {
-				time.Sleep(50 * time.Millisecond)
-			}
-			_ = st.Stop(ctx)
-		}
-		if err := <-done; err != nil && until == nil {
-			t.Fatal(err)
-		}
-	}
 	// Produce 5 records, each in a trace of its own, with traceparent
 	// injected into the record's headers.
-	run(fmt.Sprintf(`
+	kafkatest.RunStream(t, env, fmt.Sprintf(`
 input:
   generate: { count: 5, interval: "", mapping: 'root = {"n": counter()}' }
 output:
@@ -104,11 +79,10 @@ output:
     topic: traced
     inject_tracing_map: 'meta = @.merge(this)'
     metadata: { include_patterns: [ traceparent ] }
-`, brokers), nil)
-	var mu sync.Mutex
-	read := 0
-	// Consume them, continuing each record's trace from its header.
-	run(fmt.Sprintf(`
+`, brokers)+tracer, 30*time.Second)
+	// Consume them, continuing each record's trace from its header, until
+	// the collector holds five traces with both sides of a record.
+	kafkatest.RunUntil(t, env, metrics, fmt.Sprintf(`
 input:
   kafka_source:
     seed_brokers: [ %s ]
@@ -119,25 +93,30 @@ pipeline:
     - mapping: 'root = this'
 output:
   drop: {}
-`, brokers), func(*service.Stream) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		read++
-		return read > 40 // about 2s for the records and the exporter's batches
+`, brokers)+tracer, "five traces, each with a record's producer and consumer spans", 30*time.Second, func() bool {
+		return rec.linked() == 5
 	})
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	linked := 0
 	for id, names := range rec.traces {
-		joined := strings.Join(names, ",")
-		if strings.Contains(joined, "kafka_sink") && strings.Contains(joined, "kafka_source") {
-			linked++
-		} else if strings.Contains(joined, "kafka_source") {
-			t.Errorf("trace %s holds the consumer's spans only: %s", id, joined)
+		if joined := strings.Join(names, ","); !strings.Contains(joined, "kafka_sink") {
+			t.Errorf("trace %s holds no producer span: %s", id, joined)
 		}
 	}
-	if linked != 5 {
-		t.Fatalf("%d traces hold both the producing and the consuming spans of a record, want 5 (one per record); traces: %v", linked, rec.traces)
+}
+
+// linked counts the traces holding both a kafka_sink span and a
+// kafka_source span.
+func (r *receiver) linked() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, names := range r.traces {
+		joined := strings.Join(names, ",")
+		if strings.Contains(joined, "kafka_sink") && strings.Contains(joined, "kafka_source") {
+			n++
+		}
 	}
+	return n
 }
