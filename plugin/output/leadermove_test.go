@@ -89,7 +89,10 @@ func TestSlowClusterKeepsClient(t *testing.T) {
 	const total = 1_000
 	c := kafkatest.Cluster(t, kfake.SeedTopics(3, "sink"))
 	// Every produce request is held 2.5s: past the 1s timeout and its
-	// first 1s grace, inside the graces a ping buys.
+	// first 1s grace, inside the graces a ping buys. One write at a time:
+	// kfake answers a connection's requests in turn, so concurrent writes'
+	// requests would queue behind each other's 2.5s and, by 5s, reach the
+	// last grace by chance rather than by design.
 	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		c.SleepControl(func() { time.Sleep(2500 * time.Millisecond) })
@@ -110,7 +113,7 @@ output:
     seed_brokers: [ %s ]
     topic: sink
     timeout: 1s
-    max_in_flight: 4
+    max_in_flight: 1
 `, total, kafkatest.Brokers(c))); err != nil {
 		t.Fatal(err)
 	}
