@@ -143,6 +143,9 @@ func pointAt(t *testing.T, body, addr string) (string, []string, bool) {
 
 func asList(v any) []any { l, _ := v.([]any); return l }
 
+// envRef is ${VAR} or ${VAR:default}.
+var envRef = regexp.MustCompile(`\$\{([A-Z_]+)(?::([^}]*))?\}`)
+
 // expandEnv expands ${VAR} and ${VAR:default} with rpcEnv's values.
 func expandEnv(s string) string {
 	vals := map[string]string{}
@@ -150,8 +153,8 @@ func expandEnv(s string) string {
 		k, v, _ := strings.Cut(kv, "=")
 		vals[k] = v
 	}
-	return regexp.MustCompile(`\$\{([A-Z_]+)(?::([^}]*))?\}`).ReplaceAllStringFunc(s, func(m string) string {
-		sub := regexp.MustCompile(`\$\{([A-Z_]+)(?::([^}]*))?\}`).FindStringSubmatch(m)
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		sub := envRef.FindStringSubmatch(m)
 		if v, ok := vals[sub[1]]; ok {
 			return v
 		}
