@@ -18,4 +18,5 @@ var formatPackages = map[string]string{
 	"protobuf_confluent":    modulePath + "protobuf",
 	"json_schema":           modulePath + "jsonschema",
 	"json_schema_confluent": modulePath + "jsonschema",
+	"schema_registry":       modulePath + "mixed",
 }

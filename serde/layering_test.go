@@ -7,8 +7,9 @@ import (
 )
 
 // The layering docs/architecture.md draws: no schema language imports
-// another, serde's contract imports none of them, and nothing under serde
-// imports Benthos.
+// another, serde's contract imports none of them (serde/mixed, which
+// dispatches between them, is the one package that imports all three),
+// and nothing under serde imports Benthos.
 func TestLayering(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "./...").CombinedOutput()
 	if err != nil {

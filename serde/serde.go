@@ -34,6 +34,11 @@ type Target struct {
 	Topic string
 	// Key is true when the payload is a record key rather than its value.
 	Key bool
+	// Headers are the record's headers, or nil when the caller has none.
+	// Deserialize may read them (a Confluent codec looks there for the
+	// schema first); Serialize may set one (header framing). A codec
+	// that needs them and finds nil says so in its error.
+	Headers Headers
 }
 
 // Serializer encodes one payload into the bytes written to Kafka.
@@ -118,6 +123,19 @@ type Config struct {
 	// the imports of a .proto schema are found in.
 	Message     string
 	ImportPaths []string
+
+	// References are the schemas the local Schema refers to, registered
+	// under their own subjects: Avro named types defined elsewhere (by
+	// full name), JSON Schema $refs. They are fetched to compile the
+	// local schema and registered with it. Protobuf imports are found
+	// through ImportPaths instead.
+	References []confluent.SchemaReference
+	// SchemaIDLocation is where a Confluent codec names the schema it
+	// writes with: "payload" (the default: magic byte 0 and the ID before
+	// the body) or "header" (magic byte 1 and the schema's GUID in the
+	// __key_schema_id or __value_schema_id header, as Confluent's
+	// HeaderSchemaIdSerializer writes). Decoding reads both, always.
+	SchemaIDLocation string
 
 	// DecodeOnly says the codec will only decode, so avro_confluent needs
 	// no local schema (the writer's schema comes from the registry).

@@ -58,15 +58,16 @@ func (d *decoder) decode(ctx context.Context, p *partition, hw int64, r *kgo.Rec
 	// says which it is).
 	var value []byte
 	var verr error
+	hs := (*kafkameta.RecordHeaders)(&r.Headers)
 	if r.Value != nil {
-		if value, verr = d.value.Deserialize(ctx, serde.Target{Topic: r.Topic}, r.Value); verr != nil {
+		if value, verr = d.value.Deserialize(ctx, serde.Target{Topic: r.Topic, Headers: hs}, r.Value); verr != nil {
 			value = r.Value
 		}
 	}
 	msg := service.NewMessage(value)
 	var kerr error
 	if r.Key != nil {
-		key, err := d.key.Deserialize(ctx, serde.Target{Topic: r.Topic, Key: true}, r.Key)
+		key, err := d.key.Deserialize(ctx, serde.Target{Topic: r.Topic, Key: true, Headers: hs}, r.Key)
 		if err != nil {
 			key, kerr = r.Key, err
 		} else if d.keyJSON && len(key) > 0 && key[0] == '"' {

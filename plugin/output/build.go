@@ -3,6 +3,7 @@ package output
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -66,8 +67,10 @@ func (s *sink) build(ctx context.Context, batch service.MessageBatch) []record {
 	// Without timestamp_ms, the records of a batch share the time it is
 	// written: the client would otherwise read the clock once per record.
 	now := time.Now()
+	framed := &serde.HeaderList{} // what the codecs frame a record with
 	for i, msg := range batch {
 		r := &recs[i]
+		*framed = (*framed)[:0]
 		topic, err := topicI.String(i)
 		if err != nil {
 			r.failBuild(failure.StageSerialize, failure.Interpolation, "field %s: %w", fieldTopic, err)
@@ -93,7 +96,7 @@ func (s *sink) build(ctx context.Context, batch service.MessageBatch) []record {
 			}
 		}
 		if len(rawKey) > 0 {
-			if r.rec.Key, err = c.keyCodec.Serialize(ctx, serde.Target{Topic: topic, Key: true}, rawKey); err != nil {
+			if r.rec.Key, err = c.keyCodec.Serialize(ctx, serde.Target{Topic: topic, Key: true, Headers: framed}, rawKey); err != nil {
 				r.rec.Key = rawKey
 				r.failBuild(failure.StageSerialize, failure.KeySerializer, "field %s: %w", fieldKeySerializer, err)
 				continue
@@ -136,20 +139,41 @@ func (s *sink) build(ctx context.Context, batch service.MessageBatch) []record {
 			// A tombstone (kafka_tombstone_message) is written with a
 			// null value, whatever the serializer: a delete on a
 			// compacted topic stays a delete.
+			s.frame(r, *framed)
 			r.ready = true
 			continue
 		}
 		raw, err := msg.AsBytes()
 		if err == nil {
-			r.rec.Value, err = c.valueCodec.Serialize(ctx, serde.Target{Topic: topic}, raw)
+			r.rec.Value, err = c.valueCodec.Serialize(ctx, serde.Target{Topic: topic, Headers: framed}, raw)
 		}
 		if err != nil {
 			r.failBuild(failure.StageSerialize, failure.ValueSerializer, "field %s: %w", fieldValueSerializer, err)
 			continue
 		}
+		s.frame(r, *framed)
 		r.ready = true
 	}
 	return recs
+}
+
+// frame gives r the headers its codecs framed it with, in place of any
+// header of a name a codec owns: one copied from metadata names the schema
+// of the record the message was read from, not of the bytes written now.
+func (s *sink) frame(r *record, framed serde.HeaderList) {
+	if len(s.conf.schemaHeaders) == 0 {
+		return
+	}
+	hs := r.rec.Headers[:0]
+	for _, h := range r.rec.Headers {
+		if !slices.Contains(s.conf.schemaHeaders, h.Key) {
+			hs = append(hs, h)
+		}
+	}
+	for _, h := range framed {
+		hs = append(hs, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	r.rec.Headers = hs
 }
 
 // checkTopic applies Kafka's topic name rules; a static topic was checked

@@ -11,6 +11,7 @@ import (
 	"github.com/ferry-connect/ferry/plugin/internal/interp"
 	"github.com/ferry-connect/ferry/plugin/internal/kafkaconn"
 	"github.com/ferry-connect/ferry/plugin/internal/serdefield"
+	"github.com/ferry-connect/ferry/serde"
 )
 
 // sinkConfig is a parsed kafka_sink config. Parsing checks everything a
@@ -36,6 +37,9 @@ type sinkConfig struct {
 
 	keyCodec   serdefield.Named
 	valueCodec serdefield.Named
+	// schemaHeaders are the headers the codecs name schemas in (see
+	// serde.SchemaHeaderer): only the codecs set them.
+	schemaHeaders []string
 
 	dlq *dlqConfig // nil without a dead-letter queue
 	txn *txnConfig // nil without transactions
@@ -124,6 +128,12 @@ func parseConfig(conf *service.ParsedConfig) (*sinkConfig, error) {
 	}
 	if c.valueCodec, err = serdefield.Parse(conf, fieldValueSerializer, serdefield.Encode); err != nil {
 		return nil, err
+	}
+	if h, ok := c.keyCodec.Codec.(serde.SchemaHeaderer); ok {
+		c.schemaHeaders = append(c.schemaHeaders, h.SchemaHeader(true))
+	}
+	if h, ok := c.valueCodec.Codec.(serde.SchemaHeaderer); ok {
+		c.schemaHeaders = append(c.schemaHeaders, h.SchemaHeader(false))
 	}
 	if conf.Contains(fieldDLQ) {
 		if c.dlq, err = parseDLQ(conf.Namespace(fieldDLQ), c.producer); err != nil {

@@ -136,7 +136,7 @@ func (p *proc) ProcessBatch(ctx context.Context, batch service.MessageBatch) ([]
 			msg.SetError(err)
 			continue
 		}
-		t := serde.Target{Topic: topic, Key: p.key}
+		t := serde.Target{Topic: topic, Key: p.key, Headers: kafkameta.MetaHeaders{Message: msg}}
 		var out []byte
 		if modes[p.verb] == serdefield.Encode {
 			out, err = p.codec.Serialize(ctx, t, raw)

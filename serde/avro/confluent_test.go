@@ -39,9 +39,10 @@ func TestConfluentHeader(t *testing.T) {
 		in   []byte
 		want string
 	}{
-		{nil, "0 bytes, shorter than the 5-byte header"},
+		{nil, "no bytes, so no magic byte"},
+		{[]byte{1, 2, 3}, "3 bytes, shorter than magic byte 0x01 and a 16-byte GUID"},
 		{[]byte{0, 0, 0, 1}, "4 bytes, shorter"},
-		{[]byte(`{"a":1}`), "magic byte is 0x7b, want 0x00"},
+		{[]byte(`{"a":1}`), "magic byte is 0x7b, want 0x00 (schema ID) or 0x01 (schema GUID)"},
 	} {
 		if _, _, err := confluent.ParseHeader(tc.in); !errors.Is(err, serde.ErrWireFormat) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v", tc.in, err)

@@ -15,3 +15,6 @@
 //
 //	import _ "github.com/ferry-connect/ferry/serde/avro"
 package avro
+
+// ConfluentType is the name the Confluent wire-format codec registers under.
+const ConfluentType = "avro_confluent"

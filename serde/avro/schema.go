@@ -90,7 +90,21 @@ func (n *node) typeName() string {
 // compileSchema parses a schema with its own name cache, so two versions
 // of one record (a writer and a reader schema) do not collide.
 func compileSchema(text string) (*node, hamba.Schema, error) {
-	s, err := hamba.ParseWithCache(text, "", &hamba.SchemaCache{})
+	return compileWithRefs(text, nil)
+}
+
+// compileWithRefs parses a schema whose named types may be defined in
+// refs, the texts of the schemas it refers to, each after the ones it
+// refers to itself (Confluent schema references): they are parsed into the
+// same name cache first, so the schema can name their types.
+func compileWithRefs(text string, refs []string) (*node, hamba.Schema, error) {
+	cache := &hamba.SchemaCache{}
+	for i, r := range refs {
+		if _, err := hamba.ParseWithCache(r, "", cache); err != nil {
+			return nil, nil, fmt.Errorf("invalid Avro schema in reference %d: %w", i+1, err)
+		}
+	}
+	s, err := hamba.ParseWithCache(text, "", cache)
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid Avro schema: %w", err)
 	}

@@ -3,6 +3,8 @@ package confluent
 import (
 	"crypto/tls"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/sr"
 )
 
 // RegistryConfig is how to reach a Confluent-compatible schema registry.
@@ -15,4 +17,17 @@ type RegistryConfig struct {
 	// CacheSize bounds the schemas kept per codec (by ID, and IDs by
 	// subject). 0 means 1000.
 	CacheSize int
+	// IgnoreRules uses a schema that carries a rule set (conditions,
+	// transforms, encryption) as if it had none. Ferry executes no rules,
+	// so by default such a schema is an error (ErrRuleSet).
+	IgnoreRules bool
+	// Normalize asks the registry to normalize a schema before
+	// registering or looking it up, as Confluent's normalize.schemas does.
+	Normalize bool
 }
+
+// SchemaReference names a schema another refers to: the name the
+// referring schema uses for it (an Avro type's full name, a .proto import
+// path, a JSON Schema $ref), and the subject and version it is registered
+// under (-1: the latest).
+type SchemaReference = sr.SchemaReference

@@ -9,7 +9,7 @@ import (
 
 func init() {
 	serde.MustRegister("json_schema", newJSONSchemaCodec)
-	serde.MustRegister("json_schema_confluent", newJSONSchemaConfluentCodec)
+	serde.MustRegister(ConfluentType, newJSONSchemaConfluentCodec)
 }
 
 // jsonSchemaCodec is JSON checked against a JSON Schema both sides know,

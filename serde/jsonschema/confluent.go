@@ -20,17 +20,28 @@ type jsonSchemaConfluentCodec struct {
 	register  bool
 	latest    bool
 	validate  bool // on decode
+	framing   string
+	scope     string // the subject ID lookups are scoped to, when set
+	refs      []sr.SchemaReference
 }
 
 func newJSONSchemaConfluentCodec(c serde.Config) (serde.Codec, error) {
 	if len(c.Registry.URLs) == 0 {
 		return nil, errors.New("json_schema_confluent needs schema_registry.url")
 	}
+	if err := confluent.CheckFraming(c.SchemaIDLocation); err != nil {
+		return nil, err
+	}
+	if len(c.References) > 0 {
+		// A local schema's $refs are resolved from files beside it
+		// (schema_file); registering them as references is not built.
+		return nil, errors.New("json_schema_confluent: references are not supported for the local schema; its $refs are read relative to schema_file")
+	}
 	text, err := c.SchemaText()
 	if err != nil {
 		return nil, err
 	}
-	j := &jsonSchemaConfluentCodec{localText: text, register: c.AutoRegister, latest: c.UseLatest, validate: c.Validate}
+	j := &jsonSchemaConfluentCodec{localText: text, register: c.AutoRegister, latest: c.UseLatest, validate: c.Validate, framing: c.SchemaIDLocation, scope: c.Subject}
 	if text != "" {
 		if j.local, err = compileJSONSchema(text, schemaLoc(c), nil); err != nil {
 			return nil, err
@@ -68,17 +79,24 @@ func (j *jsonSchemaConfluentCodec) SubjectFor(t serde.Target) string {
 	return j.subjects.Of(t.Topic, t.Key)
 }
 
+// SchemaHeader names the header this codec frames with, so that a sink
+// replaces a stale one copied from another record's metadata.
+func (j *jsonSchemaConfluentCodec) SchemaHeader(key bool) string { return confluent.SchemaHeader(key) }
+
 func (j *jsonSchemaConfluentCodec) Serialize(ctx context.Context, t serde.Target, payload []byte) ([]byte, error) {
-	var id int
+	var id confluent.Ident
 	var err error
 	s := j.local
+	guid := j.framing == confluent.FramingHeader
 	switch {
 	case j.latest:
-		id, s, err = j.reg.Latest(ctx, j.subjects.Of(t.Topic, t.Key))
+		if id, s, err = j.reg.LatestIdent(ctx, j.subjects.Of(t.Topic, t.Key)); err == nil && guid && id.GUID == "" {
+			err = fmt.Errorf("schema ID %d: the registry names no GUID for it, and header framing writes GUIDs", id.ID)
+		}
 	case s == nil:
 		return nil, errors.New("json_schema_confluent was configured to decode only: it has no schema to serialize with")
 	default:
-		id, err = j.reg.IDOf(ctx, j.subjects.Of(t.Topic, t.Key), sr.Schema{Schema: j.localText, Type: sr.TypeJSON}, j.register)
+		id, err = j.reg.IdentOf(ctx, j.subjects.Of(t.Topic, t.Key), sr.Schema{Schema: j.localText, Type: sr.TypeJSON}, j.register, guid)
 	}
 	if err != nil {
 		return nil, err
@@ -86,24 +104,30 @@ func (j *jsonSchemaConfluentCodec) Serialize(ctx context.Context, t serde.Target
 	if err := s.validate(payload); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, confluent.HeaderLen+len(payload))
-	return append(confluent.AppendHeader(out, id), payload...), nil
+	out, err := confluent.AppendFrame(make([]byte, 0, confluent.HeaderLen+len(payload)), t.Headers, t.Key, j.framing, id, nil)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, payload...), nil
 }
 
-func (j *jsonSchemaConfluentCodec) Deserialize(ctx context.Context, _ serde.Target, data []byte) ([]byte, error) {
-	id, body, err := confluent.ParseHeader(data)
+// Deserialize returns the document as it is, after checking that its
+// schema is registered and carries no rules Ferry would skip; with
+// validate, it also checks the document against the schema.
+func (j *jsonSchemaConfluentCodec) Deserialize(ctx context.Context, t serde.Target, data []byte) ([]byte, error) {
+	f, err := confluent.ReadFrame(t.Headers, t.Key, data, false)
+	if err != nil {
+		return nil, err
+	}
+	s, err := j.reg.ByRef(ctx, f.Schema, j.scope)
 	if err != nil {
 		return nil, err
 	}
 	if !j.validate {
-		return body, nil
+		return f.Body, nil
 	}
-	s, err := j.reg.ByID(ctx, id)
-	if err != nil {
-		return nil, err
+	if err := s.validate(f.Body); err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Schema, err)
 	}
-	if err := s.validate(body); err != nil {
-		return nil, fmt.Errorf("schema ID %d: %w", id, err)
-	}
-	return body, nil
+	return f.Body, nil
 }

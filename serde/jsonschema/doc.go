@@ -11,3 +11,6 @@
 //
 //	import _ "github.com/ferry-connect/ferry/serde/jsonschema"
 package jsonschema
+
+// ConfluentType is the name the Confluent wire-format codec registers under.
+const ConfluentType = "json_schema_confluent"

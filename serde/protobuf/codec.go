@@ -10,7 +10,7 @@ import (
 
 func init() {
 	serde.MustRegister("protobuf", newProtobufCodec)
-	serde.MustRegister("protobuf_confluent", newProtobufConfluentCodec)
+	serde.MustRegister(ConfluentType, newProtobufConfluentCodec)
 }
 
 // protobufCodec is a message's Protobuf bytes, with no header: both sides

@@ -128,6 +128,12 @@ func (ps *protoSchema) byIndexes(idx []int) (protoreflect.MessageDescriptor, err
 		md = msgs.Get(i)
 		msgs = md.Messages()
 	}
+	if md != nil && md.IsMapEntry() {
+		// A map field's entry is a nested message in the descriptor, but
+		// no serializer writes one as a record: a client that counts
+		// nested types without map entries would be misread here.
+		return nil, fmt.Errorf("%w: message index %v names %s, a map field's entry, not a message", serde.ErrWireFormat, idx, md.FullName())
+	}
 	if md == nil {
 		return nil, fmt.Errorf("%w: no message indexes", serde.ErrWireFormat)
 	}

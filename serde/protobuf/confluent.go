@@ -24,6 +24,8 @@ type protobufConfluentCodec struct {
 	register bool
 	latest   bool
 	json     protoJSON
+	framing  string
+	scope    string // the subject ID lookups are scoped to, when set
 
 	refsMu sync.Mutex
 	refs   []sr.SchemaReference // the local schema's, once its imports are registered
@@ -34,11 +36,18 @@ func newProtobufConfluentCodec(c serde.Config) (serde.Codec, error) {
 	if len(c.Registry.URLs) == 0 {
 		return nil, errors.New("protobuf_confluent needs schema_registry.url")
 	}
+	if err := confluent.CheckFraming(c.SchemaIDLocation); err != nil {
+		return nil, err
+	}
+	if len(c.References) > 0 {
+		return nil, errors.New("protobuf_confluent: references are not used for Protobuf; the schema's imports are found through import_paths and registered under their paths")
+	}
 	text, err := c.SchemaText()
 	if err != nil {
 		return nil, err
 	}
-	p := &protobufConfluentCodec{text: text, message: c.Message, register: c.AutoRegister, latest: c.UseLatest, json: newProtoJSON(c.JSON)}
+	p := &protobufConfluentCodec{text: text, message: c.Message, register: c.AutoRegister, latest: c.UseLatest, json: newProtoJSON(c.JSON),
+		framing: c.SchemaIDLocation, scope: c.Subject}
 	name := ""
 	if text != "" {
 		if p.local, err = compileProto(context.Background(), text, c.ImportPaths, nil); err != nil {
@@ -80,33 +89,50 @@ func (p *protobufConfluentCodec) SubjectFor(t serde.Target) string {
 	return p.subjects.Of(t.Topic, t.Key)
 }
 
+// SchemaHeader names the header this codec frames with, so that a sink
+// replaces a stale one copied from another record's metadata.
+func (p *protobufConfluentCodec) SchemaHeader(key bool) string { return confluent.SchemaHeader(key) }
+
 func (p *protobufConfluentCodec) Serialize(ctx context.Context, t serde.Target, payload []byte) ([]byte, error) {
-	var id int
-	var err error
-	md := p.md
-	switch {
-	case p.latest:
-		var ps *protoSchema
-		if id, ps, err = p.reg.Latest(ctx, p.subjects.Of(t.Topic, t.Key)); err != nil {
-			return nil, err
-		}
-		if md, err = ps.message(p.message); err != nil {
-			return nil, fmt.Errorf("schema ID %d: %w", id, err)
-		}
-	case p.local == nil:
-		return nil, errors.New("protobuf_confluent was configured to decode only: it has no schema to serialize with")
-	default:
-		refs, err := p.references(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if id, err = p.reg.IDOf(ctx, p.subjects.Of(t.Topic, t.Key), sr.Schema{Schema: p.text, Type: sr.TypeProtobuf, References: refs}, p.register); err != nil {
-			return nil, err
-		}
+	id, md, err := p.writerFor(ctx, p.subjects.Of(t.Topic, t.Key))
+	if err != nil {
+		return nil, err
 	}
-	out := make([]byte, 0, confluent.HeaderLen+2+len(payload))
-	out, _ = (&sr.ConfluentHeader{}).AppendEncode(out, id, messageIndexes(md))
+	idx := confluent.AppendIndexes(make([]byte, 0, 4), messageIndexes(md))
+	out, err := confluent.AppendFrame(make([]byte, 0, confluent.HeaderLen+len(idx)+len(payload)), t.Headers, t.Key, p.framing, id, idx)
+	if err != nil {
+		return nil, err
+	}
 	return p.json.encode(md, out, payload)
+}
+
+// writerFor returns the schema ID and message type to encode with for
+// subject.
+func (p *protobufConfluentCodec) writerFor(ctx context.Context, subject string) (confluent.Ident, protoreflect.MessageDescriptor, error) {
+	guid := p.framing == confluent.FramingHeader
+	if p.latest {
+		id, ps, err := p.reg.LatestIdent(ctx, subject)
+		if err != nil {
+			return id, nil, err
+		}
+		if guid && id.GUID == "" {
+			return id, nil, fmt.Errorf("schema ID %d: the registry names no GUID for it, and header framing writes GUIDs", id.ID)
+		}
+		md, err := ps.message(p.message)
+		if err != nil {
+			return id, nil, fmt.Errorf("schema ID %d: %w", id.ID, err)
+		}
+		return id, md, nil
+	}
+	if p.local == nil {
+		return confluent.Ident{}, nil, errors.New("protobuf_confluent was configured to decode only: it has no schema to serialize with")
+	}
+	refs, err := p.references(ctx)
+	if err != nil {
+		return confluent.Ident{}, nil, err
+	}
+	id, err := p.reg.IdentOf(ctx, subject, sr.Schema{Schema: p.text, Type: sr.TypeProtobuf, References: refs}, p.register, guid)
+	return id, p.md, err
 }
 
 // references registers (or, with auto_register off, looks up) the files
@@ -151,26 +177,22 @@ func (p *protobufConfluentCodec) references(ctx context.Context) ([]sr.SchemaRef
 	return p.refs, nil
 }
 
-func (p *protobufConfluentCodec) Deserialize(ctx context.Context, _ serde.Target, data []byte) ([]byte, error) {
-	id, rest, err := confluent.ParseHeader(data)
+func (p *protobufConfluentCodec) Deserialize(ctx context.Context, t serde.Target, data []byte) ([]byte, error) {
+	f, err := confluent.ReadFrame(t.Headers, t.Key, data, true)
 	if err != nil {
 		return nil, err
 	}
-	idx, body, err := (&sr.ConfluentHeader{}).DecodeIndex(rest, 64)
-	if err != nil {
-		return nil, fmt.Errorf("%w: message indexes: %v", serde.ErrWireFormat, err)
-	}
-	ps, err := p.reg.ByID(ctx, id)
+	ps, err := p.reg.ByRef(ctx, f.Schema, p.scope)
 	if err != nil {
 		return nil, err
 	}
-	md, err := ps.byIndexes(idx)
+	md, err := ps.byIndexes(f.Indexes)
 	if err != nil {
-		return nil, fmt.Errorf("schema ID %d: %w", id, err)
+		return nil, fmt.Errorf("%s: %w", f.Schema, err)
 	}
-	out, err := p.json.decode(md, body)
+	out, err := p.json.decode(md, f.Body)
 	if err != nil {
-		return nil, fmt.Errorf("schema ID %d: %w", id, err)
+		return nil, fmt.Errorf("%s: %w", f.Schema, err)
 	}
 	return out, nil
 }

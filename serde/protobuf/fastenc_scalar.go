@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ferry-connect/ferry/internal/jsonscan"
+	"github.com/ferry-connect/ferry/serde/internal/jsonw"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -63,17 +64,27 @@ func (e *fastEncoder) scalar(f *fastField, dst []byte) []byte {
 		}
 		return protowire.AppendVarint(dst, uint64(int64(n)))
 	case protoreflect.FloatKind, protoreflect.DoubleKind:
-		if e.s.Next() != jsonscan.NumberValue {
-			e.give = true
-			return dst
-		}
 		bits := 64
 		if f.kind == protoreflect.FloatKind {
 			bits = 32
 		}
-		text := e.s.ReadNumber()
-		v, err := strconv.ParseFloat(string(text), bits)
-		if err != nil || !jsonNumber(text) {
+		var v float64
+		var err error
+		switch e.s.Next() {
+		case jsonscan.NumberValue:
+			text := e.s.ReadNumber()
+			if v, err = strconv.ParseFloat(string(text), bits); err != nil || !jsonNumber(text) {
+				e.give = true
+				return dst
+			}
+		case jsonscan.StringValue:
+			// "NaN", "Infinity", "-Infinity"; other strings (a quoted
+			// number) go to protojson.
+			if v, err = jsonw.ParseSpecial(string(e.s.ReadString())); err != nil {
+				e.give = true
+				return dst
+			}
+		default:
 			e.give = true
 			return dst
 		}

@@ -41,11 +41,14 @@ func (p protoJSON) encode(md protoreflect.MessageDescriptor, dst, payload []byte
 	if err := p.in.Unmarshal(payload, m); err != nil {
 		return nil, fmt.Errorf("JSON to %s: %w", md.FullName(), err)
 	}
-	out, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(dst, m)
+	out, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", md.FullName(), err)
 	}
-	return out, nil
+	if out, err = canonicalWire(md, out); err != nil {
+		return nil, err
+	}
+	return append(dst, out...), nil
 }
 
 func (p protoJSON) decode(md protoreflect.MessageDescriptor, data []byte) ([]byte, error) {

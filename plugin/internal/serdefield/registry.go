@@ -38,6 +38,10 @@ func RegistryField() *service.ConfigField {
 			Description("How long one registry request may take.").
 			Default("10s").
 			Advanced(),
+		service.NewBoolField("ignore_rules").
+			Description("Use schemas that carry a rule set (Confluent Data Contracts: data-quality conditions, transforms, field-level or payload encryption, migrations) as if they had none. Ferry executes no rules, so by default a record whose schema has an enabled rule fails, naming the rule. What ignoring them costs: no condition is checked, fields Confluent's serializer would encrypt are written in plaintext, and encrypted fields are read back as ciphertext.").
+			Default(false).
+			Advanced(),
 	).
 		Description("The Confluent-compatible schema registry, for the `_confluent` types.").
 		LintRule(confrules.Set{Rules: []confrules.Rule{
@@ -115,6 +119,9 @@ func parseRegistry(conf *service.ParsedConfig) (serde.RegistryConfig, error) {
 	}
 	if r.Timeout, err = conf.FieldDuration("timeout"); err != nil {
 		return r, fmt.Errorf("timeout: %w", err)
+	}
+	if r.IgnoreRules, err = conf.FieldBool("ignore_rules"); err != nil {
+		return r, fmt.Errorf("ignore_rules: %w", err)
 	}
 	return r, nil
 }

@@ -11,6 +11,7 @@ import (
 	_ "github.com/ferry-connect/ferry/serde/avro"
 	"github.com/ferry-connect/ferry/serde/confluent"
 	_ "github.com/ferry-connect/ferry/serde/jsonschema"
+	_ "github.com/ferry-connect/ferry/serde/mixed"
 	_ "github.com/ferry-connect/ferry/serde/protobuf"
 
 	"fmt"
@@ -42,6 +43,9 @@ const (
 	FieldUseProtoNames     = "use_proto_names"
 	FieldUseEnumNumbers    = "use_enum_numbers"
 	FieldValidate          = "validate"
+	FieldSchemaIDLocation  = "schema_id_location"
+	FieldReferences        = "references"
+	FieldNormalize         = "normalize"
 )
 
 // Mode says what a component does with its stanza.
@@ -76,7 +80,7 @@ func Rules(field string, mode Mode) confrules.Set {
 		Rules: []confrules.Rule{
 			{When: `this.schema.or("") != "" && this.schema_file.or("") != ""`, Message: msg("fields schema and schema_file are mutually exclusive")},
 			{When: `["avro", "json_schema", "protobuf"].contains($t) && !$has_schema`, Message: `"` + at + `type %s needs schema or schema_file".format($t)`},
-			{When: `["avro_confluent", "json_schema_confluent", "protobuf_confluent"].contains($t) && $no_registry`, Message: `"` + at + `type %s needs schema_registry.url".format($t)`},
+			{When: `["avro_confluent", "json_schema_confluent", "protobuf_confluent", "schema_registry"].contains($t) && $no_registry`, Message: `"` + at + `type %s needs schema_registry.url".format($t)`},
 			{When: `$t != "avro" && this.reader_schema.or("") != ""`, Message: msg("reader_schema applies to type avro only (avro_confluent reads with schema)")},
 			{When: `!$t.has_prefix("protobuf") && this.message.or("") != ""`, Message: msg("message applies to types protobuf and protobuf_confluent only")},
 			{When: `!$t.has_prefix("protobuf") && this.import_paths.or([]).length() > 0`, Message: msg("import_paths applies to types protobuf and protobuf_confluent only")},
@@ -88,6 +92,15 @@ func Rules(field string, mode Mode) confrules.Set {
 		set.Rules = append(set.Rules, confrules.Rule{
 			When:    `["avro_confluent", "json_schema_confluent", "protobuf_confluent"].contains($t) && !$has_schema && !this.use_latest.or(false)`,
 			Message: `"` + at + `type %s needs schema or schema_file to serialize, or use_latest: true".format($t)`,
+		}, confrules.Rule{
+			When:    `$t == "schema_registry"`,
+			Message: msg("type schema_registry decodes only (the registry says each record's format); to encode, choose avro_confluent, protobuf_confluent or json_schema_confluent"),
+		}, confrules.Rule{
+			When:    `!$t.has_suffix("_confluent") && this.schema_id_location.or("payload") != "payload"`,
+			Message: msg("schema_id_location applies to the _confluent types only"),
+		}, confrules.Rule{
+			When:    `$t != "avro_confluent" && this.references.or([]).length() > 0`,
+			Message: msg("references apply to type avro_confluent only (protobuf_confluent registers the schema's imports itself)"),
 		})
 	} else {
 		for _, f := range encoderOnly {
@@ -109,7 +122,7 @@ func Rules(field string, mode Mode) confrules.Set {
 func Fields(defType string, mode Mode) []*service.ConfigField {
 	fields := []*service.ConfigField{
 		service.NewStringField(FieldType).
-			Description("The codec: `bytes` (as is), `string` (UTF-8 text), `json` (one JSON document, checked), `avro` (binary Avro with a known schema, no header), `avro_confluent` (Confluent wire format: a zero byte, the 4-byte schema ID, then binary Avro), `json_schema` (JSON checked against a JSON Schema, no header), `json_schema_confluent` (the Confluent header, then the JSON), `protobuf` (a Protobuf message's bytes, no header), `protobuf_confluent` (the Confluent header, the message indexes, then the message's bytes), or a type registered from Go with `serde.Register`.").
+			Description("The codec: `bytes` (as is), `string` (UTF-8 text), `json` (one JSON document, checked), `avro` (binary Avro with a known schema, no header), `avro_confluent` (Confluent wire format: a zero byte, the 4-byte schema ID, then binary Avro), `json_schema` (JSON checked against a JSON Schema, no header), `json_schema_confluent` (the Confluent header, then the JSON), `protobuf` (a Protobuf message's bytes, no header), `protobuf_confluent` (the Confluent header, the message indexes, then the message's bytes), `schema_registry` (decoding only: any of the three `_confluent` formats, each record's as the registry says), or a type registered from Go with `serde.Register`.").
 			Default(defType).
 			Examples("json", "avro_confluent", "protobuf_confluent"),
 		service.NewStringField(FieldSchema).
@@ -149,6 +162,9 @@ func Fields(defType string, mode Mode) []*service.ConfigField {
 			Default(false).
 			Advanced(),
 		RegistryField(),
+		service.NewStringField(FieldSubject).
+			Description("For the `_confluent` types: the registry subject. Encoding registers or looks the schema up under it, overriding `subject_strategy`. Decoding sends it with each schema ID lookup (`?subject=`, as Confluent's deserializers do), which a registry with schema contexts needs to find the ID's context.").
+			Default(""),
 		service.NewAnyMapField(FieldOptions).
 			Description("Settings for a codec registered from Go; the built-in codecs take none.").
 			Optional().
@@ -167,9 +183,6 @@ func Fields(defType string, mode Mode) []*service.ConfigField {
 // encoderFields are the fields only encoding uses.
 func encoderFields() []*service.ConfigField {
 	return []*service.ConfigField{
-		service.NewStringField(FieldSubject).
-			Description("For the `_confluent` types: the registry subject, overriding `subject_strategy`.").
-			Default(""),
 		service.NewStringAnnotatedEnumField(FieldSubjectStrategy, map[string]string{
 			confluent.StrategyTopicName:       "`<topic>-key` or `<topic>-value` (Confluent's default).",
 			confluent.StrategyRecordName:      "The record's full name (Avro), the message's full name (Protobuf) or the schema's `title` (JSON Schema), whatever the topic.",
@@ -187,11 +200,30 @@ func encoderFields() []*service.ConfigField {
 			Description("With `use_latest`, how often to look for a newer latest version.").
 			Default("5m").
 			Advanced(),
+		service.NewStringAnnotatedEnumField(FieldSchemaIDLocation, map[string]string{
+			confluent.FramingPayload: "Before the body: magic byte 0 and the 4-byte schema ID (Confluent's classic framing, read by every Confluent deserializer).",
+			confluent.FramingHeader:  "In the `__value_schema_id` (or `__key_schema_id`) record header: magic byte 1 and the schema's 16-byte GUID, the body left bare (Confluent's `HeaderSchemaIdSerializer`; read by Confluent's deserializers from Confluent Platform 8 and by Ferry; needs a registry that gives GUIDs).",
+		}).
+			Description("For the `_confluent` types: where the schema is named. Decoding reads both, always: the header first, then the payload.").
+			Default(confluent.FramingPayload).
+			Advanced(),
+		service.NewObjectListField(FieldReferences,
+			service.NewStringField("name").Description("The name the schema uses for the referenced one: an Avro type's full name."),
+			service.NewStringField("subject").Description("The subject the referenced schema is registered under."),
+			service.NewIntField("version").Description("Its version; -1 is the latest, resolved when the codec first runs.").Default(-1),
+		).
+			Description("For `avro_confluent`: schemas the local `schema` refers to, registered under subjects of their own (Confluent schema references). They are fetched to compile the schema and registered with it.").
+			Optional().
+			Advanced(),
+		service.NewBoolField(FieldNormalize).
+			Description("For the `_confluent` types: ask the registry to normalize the schema before registering or looking it up (Confluent's `normalize.schemas`), so schemas that differ only in form share an ID.").
+			Default(false).
+			Advanced(),
 	}
 }
 
 // encoderOnly are the encoder fields, which a decoding stanza refuses.
-var encoderOnly = []string{FieldSubject, FieldSubjectStrategy, FieldAutoRegister, FieldUseLatest, FieldLatestRefresh}
+var encoderOnly = []string{FieldSubjectStrategy, FieldAutoRegister, FieldUseLatest, FieldLatestRefresh, FieldSchemaIDLocation, FieldReferences, FieldNormalize}
 
 // Spec returns the stanza as the object field `name`, defaulting to the
 // codec defType, with its rules for mode.
@@ -269,6 +301,7 @@ func config(conf *service.ParsedConfig, mode Mode) (serde.Config, error) {
 	boolean(FieldUseProtoNames, &c.JSON.ProtoNames)
 	boolean(FieldUseEnumNumbers, &c.JSON.EnumNumbers)
 	str(FieldMessage, &c.Message)
+	str(FieldSubject, &c.Subject)
 	if err == nil {
 		if c.ImportPaths, err = conf.FieldStringList(FieldImportPaths); err != nil {
 			err = fmt.Errorf("%s: %w", FieldImportPaths, err)
@@ -278,8 +311,9 @@ func config(conf *service.ParsedConfig, mode Mode) (serde.Config, error) {
 		boolean(FieldValidate, &c.Validate)
 	}
 	if mode == Encode {
-		str(FieldSubject, &c.Subject)
 		str(FieldSubjectStrategy, &c.SubjectStrategy)
+		str(FieldSchemaIDLocation, &c.SchemaIDLocation)
+		boolean(FieldNormalize, &c.Registry.Normalize)
 		boolean(FieldAutoRegister, &c.AutoRegister)
 		boolean(FieldUseLatest, &c.UseLatest)
 		if err == nil {
@@ -288,12 +322,17 @@ func config(conf *service.ParsedConfig, mode Mode) (serde.Config, error) {
 			}
 		}
 	}
+	if err == nil && mode == Encode && conf.Contains(FieldReferences) {
+		c.References, err = references(conf)
+	}
 	if err != nil {
 		return c, err
 	}
+	normalize := c.Registry.Normalize
 	if c.Registry, err = parseRegistry(conf.Namespace(FieldRegistry)); err != nil {
 		return c, fmt.Errorf("%s.%w", FieldRegistry, err)
 	}
+	c.Registry.Normalize = normalize
 	if conf.Contains(FieldOptions) {
 		opts, err := conf.FieldAnyMap(FieldOptions)
 		if err != nil {
@@ -307,4 +346,24 @@ func config(conf *service.ParsedConfig, mode Mode) (serde.Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// references reads the `references` list.
+func references(conf *service.ParsedConfig) ([]confluent.SchemaReference, error) {
+	list, err := conf.FieldObjectList(FieldReferences)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", FieldReferences, err)
+	}
+	out := make([]confluent.SchemaReference, len(list))
+	for i, r := range list {
+		if out[i].Name, err = r.FieldString("name"); err == nil {
+			if out[i].Subject, err = r.FieldString("subject"); err == nil {
+				out[i].Version, err = r.FieldInt("version")
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", FieldReferences, i, err)
+		}
+	}
+	return out, nil
 }
