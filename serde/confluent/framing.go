@@ -240,3 +240,21 @@ func AppendFrame(dst []byte, h HeaderSetter, key bool, framing string, id Ident,
 	h.Set(SchemaHeader(key), append(v, indexes...))
 	return dst, nil
 }
+
+// PeekSchema names the schema a record was written with, from its schema
+// header or its payload prefix, without reading what follows (message
+// indexes, whose presence depends on the schema's language): what a
+// decoder that learns the language from the registry reads first.
+func PeekSchema(h HeaderGetter, key bool, data []byte) (SchemaRef, error) {
+	if h != nil {
+		if v, ok := h.Get(SchemaHeader(key)); ok && len(v) > 0 {
+			ref, _, err := parseRef(v)
+			if err != nil {
+				return ref, fmt.Errorf("header %s: %w", SchemaHeader(key), err)
+			}
+			return ref, nil
+		}
+	}
+	ref, _, err := parseRef(data)
+	return ref, err
+}

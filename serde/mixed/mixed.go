@@ -88,11 +88,11 @@ func (*codec) Serialize(context.Context, serde.Target, []byte) ([]byte, error) {
 // Deserialize asks the registry the record's schema language (once per
 // schema) and decodes with that language's codec.
 func (m *codec) Deserialize(ctx context.Context, t serde.Target, data []byte) ([]byte, error) {
-	f, err := confluent.ReadFrame(t.Headers, t.Key, data, false)
+	ref, err := confluent.PeekSchema(t.Headers, t.Key, data)
 	if err != nil {
 		return nil, err
 	}
-	typ, err := m.types.ByRef(ctx, f.Schema, m.scope)
+	typ, err := m.types.ByRef(ctx, ref, m.scope)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,9 @@ func TestProtobufConfluentFraming(t *testing.T) {
 		{append(confluent.AppendHeader(nil, 1), 0x01), "message indexes"},
 		{append(confluent.AppendHeader(nil, 1), 0x00, 0x0a, 0x05, 0x61), "shop.v1.Order"},
 		{append(confluent.AppendHeader(nil, 77), 0x00), "schema ID not found"},
+		// [0, 0] is Order's CountsEntry, a map field's entry: a client
+		// counting nested types without map entries meant Order.Line.
+		{append(confluent.AppendHeader(nil, 1), 0x04, 0x00, 0x00, 0x0a, 0x01, 0x61), "shop.v1.Order.CountsEntry, a map field's entry, not a message"},
 	} {
 		if _, err := dec.Deserialize(ctx, serde.Target{}, tc.data); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%x: got %v, want %q", tc.data, err, tc.want)
