@@ -155,7 +155,10 @@ func TestConfluentRuleSetRefused(t *testing.T) {
 		name string
 		run  func(c *confluentCodec) error
 	}{
-		{"decode", func(c *confluentCodec) error { _, err := c.Deserialize(ctx, serde.Target{Topic: "users"}, data); return err }},
+		{"decode", func(c *confluentCodec) error {
+			_, err := c.Deserialize(ctx, serde.Target{Topic: "users"}, data)
+			return err
+		}},
 		{"use_latest", func(c *confluentCodec) error {
 			_, err := c.Serialize(ctx, serde.Target{Topic: "users"}, []byte(`{"id":1,"name":"a"}`))
 			return err

@@ -7,8 +7,8 @@ import (
 
 	"github.com/ferry-connect/ferry/serde"
 	"github.com/ferry-connect/ferry/serde/confluent"
-	_ "github.com/ferry-connect/ferry/serde/mixed"
 	"github.com/ferry-connect/ferry/serde/internal/serdetest"
+	_ "github.com/ferry-connect/ferry/serde/mixed"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
