@@ -157,7 +157,7 @@ func Start(c Config) (*Cluster, error) {
 			kc.Close()
 			return nil, fmt.Errorf("starting the schema registry: %w", err)
 		}
-		cl.Registry = srfake.NewRegistry()
+		cl.Registry = NewRegistry()
 		cl.srv = &http.Server{Handler: cl.Registry.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		cl.registryURL = "http://" + ln.Addr().String()
 		go func() { _ = cl.srv.Serve(ln) }()
