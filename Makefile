@@ -30,9 +30,11 @@ build:
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# bench/ and deploy/ are modules of their own (so the library's go.mod
-# does not carry their dependencies); vet, staticcheck and test cover them.
-MODULES := . bench deploy
+# bench/, deploy/ and oracle/ are modules of their own (so the library's
+# go.mod does not carry their dependencies: oracle/ links librdkafka
+# through cgo for Confluent's serializers); vet, staticcheck and test
+# cover them.
+MODULES := . bench deploy oracle
 
 vet:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
@@ -48,6 +50,7 @@ test: lint
 	$(GO) test -race -count=1 -timeout 12m ./...
 	cd bench && $(GO) test -count=1 ./...
 	cd deploy && $(GO) test -count=1 ./...
+	cd oracle && $(GO) test -count=1 ./...
 	@# Tests that cannot run under -race (see plugin/input/atleastonce_test.go).
 	$(GO) test -count=1 -run 'TestIntegrationAtLeastOnce' ./plugin/input/
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)

@@ -1,10 +1,12 @@
 package devcluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -24,13 +26,70 @@ import (
 //     srfake answers 404 when the ID is not S's, and Confluent's
 //     deserializers always send the subject their strategy names);
 //   - GET /schemas/ids/{id}?format=serialized answers a Protobuf schema as
-//     its FileDescriptorProto, base64, instead of .proto text.
+//     its FileDescriptorProto, base64, instead of .proto text;
+//   - POST /subjects/{subject}/versions answers the registered schema in
+//     full (ID, version, GUID), as Confluent Platform 8 does, where srfake
+//     answers the ID alone: Confluent's serializers take the GUID they
+//     frame a header with from that answer.
 func NewRegistry() *srfake.Registry {
 	r := srfake.NewRegistry()
 	r.Intercept(func(w http.ResponseWriter, req *http.Request) bool {
-		return confluentIDLookup(r, w, req)
+		if req.Header.Get(innerHeader) != "" {
+			return false // the registry asking itself: srfake answers
+		}
+		return confluentIDLookup(r, w, req) || fullRegisterAnswer(r, w, req)
 	})
 	return r
+}
+
+// innerHeader marks the requests the interceptors make of srfake.
+const innerHeader = "X-Ferry-Dev-Registry-Inner"
+
+var versionsPath = regexp.MustCompile(`^/subjects/([^/]+)/versions$`)
+
+func fullRegisterAnswer(r *srfake.Registry, w http.ResponseWriter, req *http.Request) bool {
+	m := versionsPath.FindStringSubmatch(req.URL.EscapedPath())
+	if req.Method != http.MethodPost || m == nil {
+		return false
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return false
+	}
+	reg := serve(r, http.MethodPost, req.URL.RequestURI(), body)
+	if reg.Code != http.StatusOK {
+		copyResponse(w, reg)
+		return true
+	}
+	// The same schema, looked up under the subject: srfake answers that
+	// with subject, version, ID and GUID.
+	q := req.URL.Query()
+	q.Del("normalize")
+	look := serve(r, http.MethodPost, "/subjects/"+m[1]+"?"+q.Encode(), body)
+	if look.Code != http.StatusOK {
+		copyResponse(w, reg)
+		return true
+	}
+	copyResponse(w, look)
+	return true
+}
+
+// serve answers a request from the registry itself.
+func serve(r *srfake.Registry, method, uri string, body []byte) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequestWithContext(context.Background(), method, uri, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	req.Header.Set(innerHeader, "1")
+	r.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 var idPath = regexp.MustCompile(`^/schemas/ids/[0-9]+$`)
@@ -69,8 +128,7 @@ func confluentIDLookup(r *srfake.Registry, w http.ResponseWriter, req *http.Requ
 
 // get answers path from the registry itself, decoded into into.
 func get(r *srfake.Registry, path string, into any) int {
-	rec := httptest.NewRecorder()
-	r.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodGet, path, nil))
+	rec := serve(r, http.MethodGet, path, nil)
 	if rec.Code == http.StatusOK {
 		if json.Unmarshal(rec.Body.Bytes(), into) != nil {
 			return http.StatusInternalServerError
