@@ -7,6 +7,7 @@ require (
 	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1
 	github.com/ferry-connect/ferry v0.0.0
 	github.com/redpanda-data/benthos/v4 v4.80.0
+	github.com/twmb/avro v1.9.1
 	github.com/twmb/franz-go v1.22.2
 	google.golang.org/protobuf v1.36.12
 )

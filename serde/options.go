@@ -23,6 +23,14 @@ type JSONOptions struct {
 	// EnumNumbers, for Protobuf, writes enum values as numbers instead of
 	// their names. Both are read either way.
 	EnumNumbers bool
+	// Goavro, for Avro, writes JSON in the conventions of linkedin/goavro,
+	// which Redpanda Connect's schema_registry_decode follows: bytes,
+	// fixed and decimals as the Avro specification's JSON strings (one
+	// \u00XX per byte that is not printable ASCII) instead of base64 and
+	// decimal text; a tagged union's branch of a logical type named
+	// "<type>.<logicalType>" (long.timestamp-micros); NaN as null and the
+	// infinities as 1e999 and -1e999; U+2028 and U+2029 escaped.
+	Goavro bool
 }
 
 // SchemaText returns the schema from Schema or SchemaFile (setting both is

@@ -115,13 +115,13 @@ func (d *decoder) value(w, r *node, dst []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		return jsonw.Float(dst, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 32), nil
+		return d.float(dst, float64(math.Float32frombits(binary.LittleEndian.Uint32(b))), 32), nil
 	case kDouble:
 		b, err := d.next(8)
 		if err != nil {
 			return nil, err
 		}
-		return jsonw.Float(dst, math.Float64frombits(binary.LittleEndian.Uint64(b)), 64), nil
+		return d.float(dst, math.Float64frombits(binary.LittleEndian.Uint64(b)), 64), nil
 	case kString, kBytes, kFixed:
 		return d.bytes(w, r, dst)
 	case kEnum:
@@ -147,7 +147,7 @@ func (d *decoder) readerUnion(w, r *node, dst []byte) ([]byte, error) {
 		return d.value(w, rb, dst)
 	}
 	dst = append(dst, '{')
-	dst = jsonw.String(dst, rb.typeName())
+	dst = jsonw.String(dst, d.tag(rb))
 	dst = append(dst, ':')
 	dst, err := d.value(w, rb, dst)
 	if err != nil {
@@ -180,7 +180,7 @@ func (d *decoder) integer(w, r *node, dst []byte) ([]byte, error) {
 		return nil, fmt.Errorf("int %d out of range at offset %d", v, d.pos)
 	}
 	if r.kind == kFloat || r.kind == kDouble {
-		return jsonw.Float(dst, float64(v), 64), nil
+		return d.float(dst, float64(v), 64), nil
 	}
 	return strconv.AppendInt(dst, v, 10), nil
 }
@@ -199,13 +199,15 @@ func (d *decoder) bytes(w, r *node, dst []byte) ([]byte, error) {
 		return nil, err
 	}
 	switch {
+	case d.opts.Goavro && r.kind != kString:
+		return jsonw.Latin1(dst, b), nil
 	case r.logical == lDecimal:
 		return jsonw.String(dst, decimalText(b, r.scale)), nil
 	case r.kind == kString:
 		if !utf8.Valid(b) {
 			return nil, fmt.Errorf("string at offset %d is not valid UTF-8", d.pos-len(b))
 		}
-		return jsonw.Bytes(dst, b), nil
+		return d.str(dst, b), nil
 	default:
 		dst = append(dst, '"')
 		dst = base64.StdEncoding.AppendEncode(dst, b)
@@ -253,4 +255,30 @@ func decimalText(b []byte, scale int) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// float writes a float in the JSON flavor asked for.
+func (d *decoder) float(dst []byte, f float64, bits int) []byte {
+	if d.opts.Goavro {
+		return jsonw.FloatGoavro(dst, f, bits)
+	}
+	return jsonw.Float(dst, f, bits)
+}
+
+// str writes a string (or map key) in the JSON flavor asked for.
+func (d *decoder) str(dst, b []byte) []byte {
+	if d.opts.Goavro {
+		return jsonw.StringJS(dst, b)
+	}
+	return jsonw.Bytes(dst, b)
+}
+
+// tag is what a tagged union calls branch n: its type name, qualified by
+// its logical type in goavro's flavor (long.timestamp-micros; a named
+// type keeps its name).
+func (d *decoder) tag(n *node) string {
+	if d.opts.Goavro && n.name == "" && n.logical != lNone {
+		return n.kind.String() + "." + logicalNames[n.logical]
+	}
+	return n.typeName()
 }

@@ -48,7 +48,7 @@ func (d *decoder) blocks(w, r *node, dst []byte) ([]byte, error) {
 				if !utf8.Valid(k) {
 					return nil, fmt.Errorf("map key at offset %d is not valid UTF-8", d.pos-len(k))
 				}
-				dst = jsonw.Bytes(dst, k)
+				dst = d.str(dst, k)
 				dst = append(dst, ':')
 			}
 			if dst, err = d.value(w.items, r.items, dst); err != nil {

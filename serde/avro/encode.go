@@ -132,10 +132,16 @@ func encodeValue(st *encState, n *node, opts serde.JSONOptions, dst []byte, dept
 		}
 		return append(dst, 0), nil
 	case kInt, kLong, kFloat, kDouble:
+		if opts.Goavro && t == jsonscan.NumberValue && (n.kind == kFloat || n.kind == kDouble) {
+			return encodeFloatGoavro(n, string(it.ReadNumber()), dst)
+		}
 		return encodeNumeric(it, n, t, dst)
 	case kString:
-		return encodeString(it, n, t, dst)
+		return encodeString(it, n, t, dst, !opts.Goavro)
 	case kBytes, kFixed:
+		if opts.Goavro {
+			return encodeBytesGoavro(it, n, t, dst)
+		}
 		return encodeBytes(it, n, t, dst)
 	case kEnum:
 		return encodeEnum(it, n, t, dst)

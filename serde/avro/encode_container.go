@@ -81,7 +81,7 @@ func encodeRecord(st *encState, n *node, opts serde.JSONOptions, dst []byte, dep
 	it.ReadObject(func(key []byte) bool {
 		i, ok := n.fieldIdx[string(key)]
 		if !ok {
-			if opts.IgnoreExtraFields {
+			if opts.IgnoreExtraFields || opts.Goavro {
 				it.Skip()
 				return true
 			}

@@ -2,6 +2,7 @@ package avro
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"time"
 )
@@ -23,9 +24,15 @@ func readTimeString(s string, n *node) (int64, error) {
 	case lDate:
 		d, err := time.Parse("2006-01-02", s)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a date (want YYYY-MM-DD)", s)
+			// A timestamp's date as written, in its own offset (as
+			// twmb/avro takes it).
+			ts, terr := time.Parse(time.RFC3339Nano, s)
+			if terr != nil {
+				return 0, fmt.Errorf("%q is not a date (want YYYY-MM-DD, or an RFC 3339 timestamp for the date it is written in)", s)
+			}
+			d = time.Date(ts.Year(), ts.Month(), ts.Day(), 0, 0, 0, 0, time.UTC)
 		}
-		return d.Unix() / 86400, nil
+		return int64(math.Floor(float64(d.Unix()) / 86400)), nil
 	case lTimeMillis, lTimeMicros:
 		d, err := time.Parse("15:04:05.999999", s)
 		if err != nil {

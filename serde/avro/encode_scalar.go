@@ -43,9 +43,9 @@ func encodeNumeric(it *jsonscan.Scanner, n *node, t jsonscan.ValueType, dst []by
 	return appendLong(dst, v), nil
 }
 
-// encodeString encodes a string (checked to be UTF-8, and a UUID when its
-// logical type says so).
-func encodeString(it *jsonscan.Scanner, n *node, t jsonscan.ValueType, dst []byte) ([]byte, error) {
+// encodeString encodes a string (checked to be UTF-8, and, with
+// checkUUID, a UUID when its logical type says so).
+func encodeString(it *jsonscan.Scanner, n *node, t jsonscan.ValueType, dst []byte, checkUUID bool) ([]byte, error) {
 	if t != jsonscan.StringValue {
 		return nil, mismatch(n, t)
 	}
@@ -53,7 +53,7 @@ func encodeString(it *jsonscan.Scanner, n *node, t jsonscan.ValueType, dst []byt
 	if !utf8.Valid(s) {
 		return nil, errors.New("string is not valid UTF-8")
 	}
-	if n.logical == lUUID && !validUUID(s) {
+	if checkUUID && n.logical == lUUID && !validUUID(s) {
 		return nil, fmt.Errorf("%q is not a UUID (want 8-4-4-4-12 hex digits)", s)
 	}
 	dst = appendLong(dst, int64(len(s)))

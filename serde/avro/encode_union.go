@@ -10,6 +10,9 @@ import (
 )
 
 func encodeUnion(st *encState, n *node, opts serde.JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
+	if opts.Goavro {
+		return encodeUnionGoavro(st, n, opts, dst, depth, t)
+	}
 	it := st.it
 	if t == jsonscan.NullValue {
 		for i, b := range n.branches {

@@ -48,6 +48,14 @@ const (
 	lUUID
 )
 
+// logicalNames are the logical types' names in schemas.
+var logicalNames = [...]string{
+	lNone: "", lDate: "date", lTimeMillis: "time-millis", lTimeMicros: "time-micros",
+	lTimestampMillis: "timestamp-millis", lTimestampMicros: "timestamp-micros",
+	lLocalTimestampMillis: "local-timestamp-millis", lLocalTimestampMicros: "local-timestamp-micros",
+	lDecimal: "decimal", lUUID: "uuid",
+}
+
 // node is one compiled schema node. Named types that refer to themselves
 // (a linked-list record) share one node, so the graph may have cycles.
 type node struct {

@@ -71,3 +71,17 @@ func ParseSpecial(s string) (float64, error) {
 	}
 	return 0, fmt.Errorf("%q is not a number (the only strings taken are NaN, Infinity and -Infinity)", s)
 }
+
+// FloatGoavro is Float with NaN written as null and the infinities as
+// 1e999 and -1e999, linkedin/goavro's convention.
+func FloatGoavro(dst []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "null"...)
+	case math.IsInf(f, 1):
+		return append(dst, "1e999"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-1e999"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, bits)
+}
