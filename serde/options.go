@@ -23,6 +23,11 @@ type JSONOptions struct {
 	// EnumNumbers, for Protobuf, writes enum values as numbers instead of
 	// their names. Both are read either way.
 	EnumNumbers bool
+	// EmitUnpopulated and EmitDefaultValues, for Protobuf, write fields
+	// that hold their zero value (protojson's options of those names):
+	// EmitUnpopulated every field but unset oneofs and extensions,
+	// EmitDefaultValues scalars, lists and maps.
+	EmitUnpopulated, EmitDefaultValues bool
 	// Goavro, for Avro, writes JSON in the conventions of linkedin/goavro,
 	// which Redpanda Connect's schema_registry_decode follows: bytes,
 	// fixed and decimals as the Avro specification's JSON strings (one

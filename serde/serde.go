@@ -137,6 +137,24 @@ type Config struct {
 	// HeaderSchemaIdSerializer writes). Decoding reads both, always.
 	SchemaIDLocation string
 
+	// DefaultSchemaID, for the Confluent codecs' decoding, is the schema
+	// a record with no frame (no schema header, and a payload too short
+	// or with a magic byte of neither kind) is read with, all of it the
+	// body, instead of failing: Redpanda Connect's default_schema_id. 0
+	// means none. Protobuf refuses it (a record without message indexes
+	// names no message).
+	DefaultSchemaID int
+	// MapSchema, for avro_confluent, rewrites each schema fetched from
+	// the registry (references too) before it is compiled: Redpanda
+	// Connect's avro.mapping, which turns other tools' custom types into
+	// standard Avro.
+	MapSchema func(schema string) (string, error)
+	// AnyMessage, for protobuf_confluent with use_latest and no message,
+	// encodes each payload as the first of the schema's top-level
+	// messages it parses as (the last one that did is tried first), as
+	// Redpanda Connect's schema_registry_encode does.
+	AnyMessage bool
+
 	// DecodeOnly says the codec will only decode, so avro_confluent needs
 	// no local schema (the writer's schema comes from the registry).
 	DecodeOnly bool

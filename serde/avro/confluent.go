@@ -27,6 +27,8 @@ type confluentCodec struct {
 	latest    bool
 	framing   string
 	opts      serde.JSONOptions
+	defaultID int
+	mapSchema func(string) (string, error)
 
 	// local is the compiled local schema (nil with use_latest and no
 	// schema). A schema with references is compiled on first use, once
@@ -56,6 +58,8 @@ func newConfluentCodec(c serde.Config) (serde.Codec, error) {
 		opts:      c.JSON,
 		scope:     c.Subject,
 		refsSet:   c.References,
+		defaultID: c.DefaultSchemaID,
+		mapSchema: c.MapSchema,
 	}
 	name := ""
 	switch {
@@ -91,7 +95,11 @@ func newConfluentCodec(c serde.Config) (serde.Codec, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, _, err := compileWithRefs(s.Schema, texts(refs))
+		ts, err := cc.mapped(append(texts(refs), s.Schema))
+		if err != nil {
+			return nil, err
+		}
+		n, _, err := compileWithRefs(ts[len(ts)-1], ts[:len(ts)-1])
 		return n, err
 	})
 	if err != nil {
@@ -184,7 +192,7 @@ func (c *confluentCodec) localNode(ctx context.Context) (*node, error) {
 }
 
 func (c *confluentCodec) Deserialize(ctx context.Context, t serde.Target, data []byte) ([]byte, error) {
-	f, err := confluent.ReadFrame(t.Headers, t.Key, data, false)
+	f, err := confluent.ReadFrameOr(t.Headers, t.Key, data, false, c.defaultID)
 	if err != nil {
 		return nil, err
 	}
@@ -225,4 +233,19 @@ func recordName(text string) (string, error) {
 		return s.Name, nil
 	}
 	return s.Namespace + "." + s.Name, nil
+}
+
+// mapped applies the schema mapping, when there is one, to each text.
+func (c *confluentCodec) mapped(ts []string) ([]string, error) {
+	if c.mapSchema == nil {
+		return ts, nil
+	}
+	for i, t := range ts {
+		m, err := c.mapSchema(t)
+		if err != nil {
+			return nil, fmt.Errorf("mapping the schema: %w", err)
+		}
+		ts[i] = m
+	}
+	return ts, nil
 }

@@ -2,6 +2,7 @@ package confluent
 
 import (
 	"crypto/tls"
+	"net/http"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/sr"
@@ -21,6 +22,9 @@ type RegistryConfig struct {
 	// transforms, encryption) as if it had none. Ferry executes no rules,
 	// so by default such a schema is an error (ErrRuleSet).
 	IgnoreRules bool
+	// PreRequest, when set, is called with every request before it is
+	// sent: to sign it (OAuth 1, a JWT) in ways the fields above do not.
+	PreRequest func(*http.Request) error
 	// Normalize asks the registry to normalize a schema before
 	// registering or looking it up, as Confluent's normalize.schemas does.
 	Normalize bool

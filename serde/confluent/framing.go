@@ -74,6 +74,15 @@ type Frame struct {
 // payload of a header-framed record has no prefix, so reading one there
 // would be a guess.
 func ReadFrame(h HeaderGetter, key bool, data []byte, indexes bool) (Frame, error) {
+	return ReadFrameOr(h, key, data, indexes, 0)
+}
+
+// ReadFrameOr is ReadFrame, reading a record whose payload has no frame
+// (too short, or a magic byte of neither kind) as written with schema ID
+// def, all of it the body, when def is not 0: Redpanda Connect's
+// default_schema_id. A record named by its headers, or with a frame, is
+// read by it as ever.
+func ReadFrameOr(h HeaderGetter, key bool, data []byte, indexes bool, def int) (Frame, error) {
 	if h != nil {
 		if v, ok := h.Get(SchemaHeader(key)); ok && len(v) > 0 {
 			ref, rest, err := parseRef(v)
@@ -94,7 +103,10 @@ func ReadFrame(h HeaderGetter, key bool, data []byte, indexes bool) (Frame, erro
 	}
 	ref, rest, err := parseRef(data)
 	if err != nil {
-		return Frame{}, err
+		if def == 0 {
+			return Frame{}, err
+		}
+		ref, rest = SchemaRef{ID: def}, data
 	}
 	f := Frame{Schema: ref, Body: rest}
 	if indexes {
@@ -246,6 +258,11 @@ func AppendFrame(dst []byte, h HeaderSetter, key bool, framing string, id Ident,
 // indexes, whose presence depends on the schema's language): what a
 // decoder that learns the language from the registry reads first.
 func PeekSchema(h HeaderGetter, key bool, data []byte) (SchemaRef, error) {
+	return PeekSchemaOr(h, key, data, 0)
+}
+
+// PeekSchemaOr is PeekSchema with ReadFrameOr's default schema ID.
+func PeekSchemaOr(h HeaderGetter, key bool, data []byte, def int) (SchemaRef, error) {
 	if h != nil {
 		if v, ok := h.Get(SchemaHeader(key)); ok && len(v) > 0 {
 			ref, _, err := parseRef(v)
@@ -256,5 +273,8 @@ func PeekSchema(h HeaderGetter, key bool, data []byte) (SchemaRef, error) {
 		}
 	}
 	ref, _, err := parseRef(data)
+	if err != nil && def != 0 {
+		return SchemaRef{ID: def}, nil
+	}
 	return ref, err
 }

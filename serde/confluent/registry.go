@@ -92,6 +92,9 @@ func NewRegistry[T any](c RegistryConfig, typ sr.SchemaType, refresh time.Durati
 	if c.Token != "" {
 		opts = append(opts, sr.BearerToken(c.Token))
 	}
+	if c.PreRequest != nil {
+		opts = append(opts, sr.PreReq(c.PreRequest))
+	}
 	var err error
 	if r.cl, err = sr.NewClient(opts...); err != nil {
 		return nil, fmt.Errorf("schema_registry: %w", err)

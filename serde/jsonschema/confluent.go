@@ -22,6 +22,7 @@ type jsonSchemaConfluentCodec struct {
 	validate  bool // on decode
 	framing   string
 	scope     string // the subject ID lookups are scoped to, when set
+	defaultID int
 	refs      []sr.SchemaReference
 }
 
@@ -41,7 +42,7 @@ func newJSONSchemaConfluentCodec(c serde.Config) (serde.Codec, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &jsonSchemaConfluentCodec{localText: text, register: c.AutoRegister, latest: c.UseLatest, validate: c.Validate, framing: c.SchemaIDLocation, scope: c.Subject}
+	j := &jsonSchemaConfluentCodec{localText: text, register: c.AutoRegister, latest: c.UseLatest, validate: c.Validate, framing: c.SchemaIDLocation, scope: c.Subject, defaultID: c.DefaultSchemaID}
 	if text != "" {
 		if j.local, err = compileJSONSchema(text, schemaLoc(c), nil); err != nil {
 			return nil, err
@@ -115,7 +116,7 @@ func (j *jsonSchemaConfluentCodec) Serialize(ctx context.Context, t serde.Target
 // schema is registered and carries no rules Ferry would skip; with
 // validate, it also checks the document against the schema.
 func (j *jsonSchemaConfluentCodec) Deserialize(ctx context.Context, t serde.Target, data []byte) ([]byte, error) {
-	f, err := confluent.ReadFrame(t.Headers, t.Key, data, false)
+	f, err := confluent.ReadFrameOr(t.Headers, t.Key, data, false, j.defaultID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,10 @@
-// Package mixed is the schema_registry decoder: one codec that reads a
+// Package mixed is the schema_registry codec: one codec that reads a
 // topic whose records were written in any of Confluent's three wire
 // formats (Avro, Protobuf, JSON Schema), each record decoded in the
 // language the registry gives for its schema, as Redpanda Connect's
-// schema_registry_decode does. It registers itself on import.
+// schema_registry_decode does; and that encodes with a subject's latest
+// schema in whatever language it is, as schema_registry_encode does. It
+// registers itself on import.
 //
 // It is the one package that imports every format: the formats stay
 // independent of each other, and this one dispatches between them.
@@ -38,9 +40,12 @@ var formats = map[sr.SchemaType]string{
 }
 
 type codec struct {
-	types *confluent.Registry[sr.SchemaType]
-	by    map[sr.SchemaType]serde.Codec
+	types    *confluent.Registry[sr.SchemaType]
+	by       map[sr.SchemaType]serde.Codec // decoders
+	enc      map[sr.SchemaType]serde.Codec // encoders (use_latest), nil when decoding only
+	subjects confluent.Subjects
 	scope string
+	def   int // the default schema ID
 }
 
 // New builds the decoder. Its Config is that of the _confluent codecs,
@@ -53,17 +58,36 @@ func New(c serde.Config) (serde.Codec, error) {
 	if s, _ := c.SchemaText(); s != "" || c.ReaderSchema != "" || c.Message != "" {
 		return nil, errors.New("schema_registry reads each record with its writer's schema: schema, schema_file, reader_schema and message do not apply (choose a _confluent type to read with a schema of your own)")
 	}
-	m := &codec{by: map[sr.SchemaType]serde.Codec{}, scope: c.Subject}
+	m := &codec{by: map[sr.SchemaType]serde.Codec{}, scope: c.Subject, def: c.DefaultSchemaID}
+	var err error
+	if !c.DecodeOnly {
+		if !c.UseLatest {
+			return nil, errors.New("schema_registry encodes with the subject's latest schema, whose type says the format: set use_latest")
+		}
+		if m.subjects, err = confluent.NewSubjects(c.Subject, c.SubjectStrategy, ""); err != nil {
+			return nil, err
+		}
+		if m.subjects.NeedsName() {
+			return nil, fmt.Errorf("schema_registry has no local schema to take a record name from: subject_strategy %s cannot be used; set subject", m.subjects.Strategy())
+		}
+		m.enc = map[sr.SchemaType]serde.Codec{}
+	}
 	for t, name := range formats {
 		fc := c
 		fc.Type, fc.DecodeOnly = name, true
-		cd, err := serde.New(fc)
-		if err != nil {
+		if t == sr.TypeProtobuf {
+			fc.DefaultSchemaID = 0 // refused there; a Protobuf record without a frame fails
+		}
+		if m.by[t], err = serde.New(fc); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		m.by[t] = cd
+		if m.enc != nil {
+			fc.DecodeOnly, fc.DefaultSchemaID = false, 0
+			if m.enc[t], err = serde.New(fc); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
 	}
-	var err error
 	m.types, err = confluent.NewRegistry(c.Registry, confluent.AnyType, c.LatestRefresh, func(_ context.Context, s sr.Schema) (sr.SchemaType, error) {
 		if _, ok := formats[s.Type]; !ok {
 			return 0, fmt.Errorf("schema type %s is not one Ferry reads", s.Type)
@@ -79,16 +103,23 @@ func New(c serde.Config) (serde.Codec, error) {
 // TakesJSON: every format decodes to JSON.
 func (*codec) TakesJSON() bool { return true }
 
-// Serialize refuses: which format to write in is the writer's choice, not
-// the registry's.
-func (*codec) Serialize(context.Context, serde.Target, []byte) ([]byte, error) {
-	return nil, errors.New("schema_registry decodes only: to encode, choose avro_confluent, protobuf_confluent or json_schema_confluent")
+// Serialize encodes with the subject's latest schema, in the language the
+// registry gives for it, as Redpanda Connect's schema_registry_encode does.
+func (m *codec) Serialize(ctx context.Context, t serde.Target, payload []byte) ([]byte, error) {
+	if m.enc == nil {
+		return nil, errors.New("schema_registry was configured to decode only")
+	}
+	_, typ, err := m.types.LatestIdent(ctx, m.subjects.Of(t.Topic, t.Key))
+	if err != nil {
+		return nil, err
+	}
+	return m.enc[typ].Serialize(ctx, t, payload)
 }
 
 // Deserialize asks the registry the record's schema language (once per
 // schema) and decodes with that language's codec.
 func (m *codec) Deserialize(ctx context.Context, t serde.Target, data []byte) ([]byte, error) {
-	ref, err := confluent.PeekSchema(t.Headers, t.Key, data)
+	ref, err := confluent.PeekSchemaOr(t.Headers, t.Key, data, m.def)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ferry-connect/ferry/serde"
 	"github.com/ferry-connect/ferry/serde/confluent"
@@ -27,6 +28,9 @@ type protobufConfluentCodec struct {
 	framing  string
 	scope    string // the subject ID lookups are scoped to, when set
 
+	anyMessage bool         // AnyMessage
+	lastAny    atomic.Value // the protoreflect.FullName that last took a payload
+
 	refsMu sync.Mutex
 	refs   []sr.SchemaReference // the local schema's, once its imports are registered
 	refsOK bool
@@ -39,6 +43,9 @@ func newProtobufConfluentCodec(c serde.Config) (serde.Codec, error) {
 	if err := confluent.CheckFraming(c.SchemaIDLocation); err != nil {
 		return nil, err
 	}
+	if c.DefaultSchemaID != 0 {
+		return nil, errors.New("protobuf_confluent: a default schema ID cannot be used: a record without a frame has no message indexes to name its message")
+	}
 	if len(c.References) > 0 {
 		return nil, errors.New("protobuf_confluent: references are not used for Protobuf; the schema's imports are found through import_paths and registered under their paths")
 	}
@@ -47,7 +54,7 @@ func newProtobufConfluentCodec(c serde.Config) (serde.Codec, error) {
 		return nil, err
 	}
 	p := &protobufConfluentCodec{text: text, message: c.Message, register: c.AutoRegister, latest: c.UseLatest, json: newProtoJSON(c.JSON),
-		framing: c.SchemaIDLocation, scope: c.Subject}
+		framing: c.SchemaIDLocation, scope: c.Subject, anyMessage: c.AnyMessage}
 	name := ""
 	if text != "" {
 		if p.local, err = compileProto(context.Background(), text, c.ImportPaths, nil); err != nil {
@@ -98,12 +105,44 @@ func (p *protobufConfluentCodec) Serialize(ctx context.Context, t serde.Target, 
 	if err != nil {
 		return nil, err
 	}
+	if p.anyMessage && p.latest && p.message == "" {
+		return p.serializeAny(t, id, md.ParentFile().Messages(), payload)
+	}
+	return p.serializeAs(t, id, md, payload)
+}
+
+// serializeAs frames and encodes payload as message md.
+func (p *protobufConfluentCodec) serializeAs(t serde.Target, id confluent.Ident, md protoreflect.MessageDescriptor, payload []byte) ([]byte, error) {
 	idx := confluent.AppendIndexes(make([]byte, 0, 4), messageIndexes(md))
 	out, err := confluent.AppendFrame(make([]byte, 0, confluent.HeaderLen+len(idx)+len(payload)), t.Headers, t.Key, p.framing, id, idx)
 	if err != nil {
 		return nil, err
 	}
 	return p.json.encode(md, out, payload)
+}
+
+// serializeAny encodes payload as the first of msgs it parses as, the
+// last message that took a payload first (AnyMessage).
+func (p *protobufConfluentCodec) serializeAny(t serde.Target, id confluent.Ident, msgs protoreflect.MessageDescriptors, payload []byte) ([]byte, error) {
+	last, _ := p.lastAny.Load().(protoreflect.FullName)
+	order := make([]protoreflect.MessageDescriptor, 0, msgs.Len())
+	for i := range msgs.Len() {
+		if msgs.Get(i).FullName() == last {
+			order = append([]protoreflect.MessageDescriptor{msgs.Get(i)}, order...)
+		} else {
+			order = append(order, msgs.Get(i))
+		}
+	}
+	var errs []error
+	for _, md := range order {
+		out, err := p.serializeAs(t, id, md, payload)
+		if err == nil {
+			p.lastAny.Store(md.FullName())
+			return out, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("the payload is none of the schema's messages: %w", errors.Join(errs...))
 }
 
 // writerFor returns the schema ID and message type to encode with for

@@ -26,7 +26,7 @@ func newProtoJSON(o serde.JSONOptions) protoJSON {
 	return protoJSON{
 		opts:  o,
 		in:    protojson.UnmarshalOptions{DiscardUnknown: o.IgnoreExtraFields},
-		out:   protojson.MarshalOptions{UseProtoNames: o.ProtoNames, UseEnumNumbers: o.EnumNumbers},
+		out:   protojson.MarshalOptions{UseProtoNames: o.ProtoNames, UseEnumNumbers: o.EnumNumbers, EmitUnpopulated: o.EmitUnpopulated, EmitDefaultValues: o.EmitDefaultValues},
 		plans: &fastPlans{},
 	}
 }
@@ -52,7 +52,8 @@ func (p protoJSON) encode(md protoreflect.MessageDescriptor, dst, payload []byte
 }
 
 func (p protoJSON) decode(md protoreflect.MessageDescriptor, data []byte) ([]byte, error) {
-	if plan := p.plans.of(md); plan != nil {
+	// The fast path writes only what is set; zero values are protojson's.
+	if plan := p.plans.of(md); plan != nil && !p.opts.EmitUnpopulated && !p.opts.EmitDefaultValues {
 		if out, ok := fastDecode(plan, p.opts, make([]byte, 0, 2*len(data)+16), data); ok {
 			return out, nil
 		}

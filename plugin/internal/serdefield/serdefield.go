@@ -93,8 +93,8 @@ func Rules(field string, mode Mode) confrules.Set {
 			When:    `["avro_confluent", "json_schema_confluent", "protobuf_confluent"].contains($t) && !$has_schema && !this.use_latest.or(false)`,
 			Message: `"` + at + `type %s needs schema or schema_file to serialize, or use_latest: true".format($t)`,
 		}, confrules.Rule{
-			When:    `$t == "schema_registry"`,
-			Message: msg("type schema_registry decodes only (the registry says each record's format); to encode, choose avro_confluent, protobuf_confluent or json_schema_confluent"),
+			When:    `$t == "schema_registry" && !this.use_latest.or(false)`,
+			Message: msg("type schema_registry encodes with the subject's latest schema, whose type says the format: set use_latest (or choose avro_confluent, protobuf_confluent or json_schema_confluent)"),
 		}, confrules.Rule{
 			When:    `!$t.has_suffix("_confluent") && this.schema_id_location.or("payload") != "payload"`,
 			Message: msg("schema_id_location applies to the _confluent types only"),
@@ -122,7 +122,7 @@ func Rules(field string, mode Mode) confrules.Set {
 func Fields(defType string, mode Mode) []*service.ConfigField {
 	fields := []*service.ConfigField{
 		service.NewStringField(FieldType).
-			Description("The codec: `bytes` (as is), `string` (UTF-8 text), `json` (one JSON document, checked), `avro` (binary Avro with a known schema, no header), `avro_confluent` (Confluent wire format: a zero byte, the 4-byte schema ID, then binary Avro), `json_schema` (JSON checked against a JSON Schema, no header), `json_schema_confluent` (the Confluent header, then the JSON), `protobuf` (a Protobuf message's bytes, no header), `protobuf_confluent` (the Confluent header, the message indexes, then the message's bytes), `schema_registry` (decoding only: any of the three `_confluent` formats, each record's as the registry says), or a type registered from Go with `serde.Register`.").
+			Description("The codec: `bytes` (as is), `string` (UTF-8 text), `json` (one JSON document, checked), `avro` (binary Avro with a known schema, no header), `avro_confluent` (Confluent wire format: a zero byte, the 4-byte schema ID, then binary Avro), `json_schema` (JSON checked against a JSON Schema, no header), `json_schema_confluent` (the Confluent header, then the JSON), `protobuf` (a Protobuf message's bytes, no header), `protobuf_confluent` (the Confluent header, the message indexes, then the message's bytes), `schema_registry` (any of the three `_confluent` formats, as the registry says: each record's schema when decoding, the subject's latest with `use_latest` when encoding), or a type registered from Go with `serde.Register`.").
 			Default(defType).
 			Examples("json", "avro_confluent", "protobuf_confluent"),
 		service.NewStringField(FieldSchema).
