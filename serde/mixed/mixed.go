@@ -44,8 +44,8 @@ type codec struct {
 	by       map[sr.SchemaType]serde.Codec // decoders
 	enc      map[sr.SchemaType]serde.Codec // encoders (use_latest), nil when decoding only
 	subjects confluent.Subjects
-	scope string
-	def   int // the default schema ID
+	scope    string
+	def      int // the default schema ID
 }
 
 // New builds the decoder. Its Config is that of the _confluent codecs,
