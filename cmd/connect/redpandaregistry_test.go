@@ -73,7 +73,7 @@ func seedRegistry(t *testing.T, reg interface {
 	ids := map[string]int{}
 	for subject, s := range map[string]sr.Schema{
 		"person-value": {Schema: rpcPersonAvro}, "benthos_example": {Schema: strings.Replace(rpcPersonAvro, "Person", "Example", 1)},
-		"foo": {Schema: strings.Replace(rpcPersonAvro, "Person", "Foo", 1)},
+		"foo":          {Schema: strings.Replace(rpcPersonAvro, "Person", "Foo", 1)},
 		"events-value": {Schema: rpcEventProto, Type: sr.TypeProtobuf}, "docs-value": {Schema: rpcDocJSON, Type: sr.TypeJSON},
 	} {
 		id, _, err := reg.RegisterSchema(subject, s)
