@@ -16,7 +16,7 @@ LDFLAGS     := -X main.Version=$(VERSION) -X main.DateBuilt=$(DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 10s
 # package:target, each run for FUZZTIME by `make fuzz` (and by `make test`).
-FUZZ_TARGETS := serde/avro:FuzzAvroDecode serde/avro:FuzzJSONToAvro serde/confluent:FuzzConfluentHeader serde/protobuf:FuzzProtobufDecode serde/protobuf:FuzzProtobufConfluentDecode serde/jsonschema:FuzzJSONSchemaDecode serde/jsonschema:FuzzJSONSchemaConfluentDecode serde/protobuf:FuzzProtobufFastPath serde/protobuf:FuzzProtobufFastDecode internal/jsonscan:FuzzJSONField
+FUZZ_TARGETS := serde/avro:FuzzAvroDecode serde/avro:FuzzJSONToAvro serde/confluent:FuzzConfluentHeader serde/confluent:FuzzReadFrame serde/protobuf:FuzzProtobufDecode serde/protobuf:FuzzProtobufConfluentDecode serde/jsonschema:FuzzJSONSchemaDecode serde/jsonschema:FuzzJSONSchemaConfluentDecode serde/protobuf:FuzzProtobufFastPath serde/protobuf:FuzzProtobufFastDecode internal/jsonscan:FuzzJSONField
 DEMO_PORT   ?= 19092
 DEMO_SR     ?= 18081
 

@@ -82,27 +82,8 @@ func (s *sink) build(ctx context.Context, batch service.MessageBatch) []record {
 			continue
 		}
 
-		var rawKey []byte
-		switch {
-		case c.key.IsSet():
-			if rawKey, err = keyI.Bytes(i); err != nil {
-				r.failBuild(failure.StageSerialize, failure.Interpolation, "field %s: %w", fieldKey, err)
-				continue
-			}
-		case c.keyPath != nil:
-			if rawKey, err = extractKey(msg, c.keyPath, s.keyJSON); err != nil {
-				r.failBuild(failure.StageSerialize, failure.KeyField, "field %s (%s): %w", fieldKeyField, c.keyField, err)
-				continue
-			}
-		}
-		if len(rawKey) > 0 {
-			if r.rec.Key, err = c.keyCodec.Serialize(ctx, serde.Target{Topic: topic, Key: true, Headers: framed}, rawKey); err != nil {
-				r.rec.Key = rawKey
-				r.failBuild(failure.StageSerialize, failure.KeySerializer, "field %s: %w", fieldKeySerializer, err)
-				continue
-			}
-		} else if c.key.IsSet() || c.keyPath != nil {
-			s.ledger.NullKey()
+		if !s.buildKey(ctx, r, msg, keyI, i, framed) {
+			continue
 		}
 
 		if c.partition.IsSet() {
@@ -155,6 +136,37 @@ func (s *sink) build(ctx context.Context, batch service.MessageBatch) []record {
 		r.ready = true
 	}
 	return recs
+}
+
+// buildKey sets r's key: interpolated or extracted, then serialized
+// (framing headers go to framed). It fails r and returns false when it
+// cannot.
+func (s *sink) buildKey(ctx context.Context, r *record, msg *service.Message, keyI interp.Batch, i int, framed *serde.HeaderList) bool {
+	c := s.conf
+	var rawKey []byte
+	var err error
+	switch {
+	case c.key.IsSet():
+		if rawKey, err = keyI.Bytes(i); err != nil {
+			r.failBuild(failure.StageSerialize, failure.Interpolation, "field %s: %w", fieldKey, err)
+			return false
+		}
+	case c.keyPath != nil:
+		if rawKey, err = extractKey(msg, c.keyPath, s.keyJSON); err != nil {
+			r.failBuild(failure.StageSerialize, failure.KeyField, "field %s (%s): %w", fieldKeyField, c.keyField, err)
+			return false
+		}
+	}
+	if len(rawKey) > 0 {
+		if r.rec.Key, err = c.keyCodec.Serialize(ctx, serde.Target{Topic: r.rec.Topic, Key: true, Headers: framed}, rawKey); err != nil {
+			r.rec.Key = rawKey
+			r.failBuild(failure.StageSerialize, failure.KeySerializer, "field %s: %w", fieldKeySerializer, err)
+			return false
+		}
+	} else if c.key.IsSet() || c.keyPath != nil {
+		s.ledger.NullKey()
+	}
+	return true
 }
 
 // frame gives r the headers its codecs framed it with, in place of any
