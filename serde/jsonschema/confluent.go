@@ -23,7 +23,6 @@ type jsonSchemaConfluentCodec struct {
 	framing   string
 	scope     string // the subject ID lookups are scoped to, when set
 	defaultID int
-	refs      []sr.SchemaReference
 }
 
 func newJSONSchemaConfluentCodec(c serde.Config) (serde.Codec, error) {
