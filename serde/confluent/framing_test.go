@@ -95,10 +95,18 @@ func FuzzReadFrame(f *testing.F) {
 		}
 		out := &headers{}
 		var b []byte
-		if fr.InHeader && id.GUID == "" {
+		switch {
+		case fr.InHeader && id.GUID == "":
 			// An ID in the header: Confluent reads it; Ferry writes GUIDs.
 			(*out)[ValueSchemaHeader] = append(AppendHeader(nil, id.ID), idx...)
-		} else if b, err = AppendFrame(nil, out, false, framing, id, idx); err != nil {
+		case !fr.InHeader && id.GUID != "":
+			// A GUID in the payload: read, never written by Ferry.
+			b, _ = AppendGUID(nil, id.GUID)
+			b = append(b, idx...)
+		default:
+			b, err = AppendFrame(nil, out, false, framing, id, idx)
+		}
+		if err != nil {
 			t.Fatalf("read %+v, which does not frame again: %v", fr, err)
 		}
 		again, err := ReadFrame(out, false, append(b, fr.Body...), indexes)
