@@ -23,12 +23,21 @@ import (
 // stays in a Stable group for good, holding its partitions, until some
 // other member joins or leaves. TestJanitorUnwedgesGroup reproduces it.
 //
+// A second defect: dead members can also stay in a group that is
+// rebalancing (PreparingRebalance), holding the rebalance open while a
+// live member's JoinGroup keeps restarting it; the group then reads
+// nothing for minutes. TestJanitorUnwedgesRebalance reproduces it.
+//
 // The janitor watches group requests (join, sync, heartbeat, commit) to
 // know when each member last spoke, and every period looks at the groups
-// it has seen: in a Stable group, where every live member heartbeats, a
-// member silent for longer than its session timeout (plus a margin) is
-// dead, and the janitor sends LeaveGroup on its behalf. The group then
-// rebalances as it would have had kfake expired the member itself.
+// it has seen, in every state with members (Stable, PreparingRebalance,
+// CompletingRebalance): a member silent for longer than its session
+// timeout (plus a margin) is dead, and the janitor sends LeaveGroup on its
+// behalf. The group then rebalances as it would have had kfake expired
+// the member itself. A live member is silent only while it waits in
+// JoinGroup or SyncGroup, and it sent that request after the dead
+// members last spoke, so it is never the first past the line: the dead
+// are removed, the rebalance completes, and it is answered.
 type Janitor struct {
 	cl     *kgo.Client
 	period time.Duration
@@ -134,7 +143,11 @@ func (j *Janitor) run() {
 	}
 }
 
-// sweep removes the dead members of Stable groups.
+// sweptStates are the group states in which the janitor removes silent
+// members: every state a group with members can be in.
+var sweptStates = map[string]bool{"Stable": true, "PreparingRebalance": true, "CompletingRebalance": true}
+
+// sweep removes the dead members of groups.
 func (j *Janitor) sweep() {
 	j.mu.Lock()
 	groups := make([]string, 0, len(j.members))
@@ -153,7 +166,7 @@ func (j *Janitor) sweep() {
 	}
 	now := time.Now()
 	for _, g := range described {
-		if g.Err != nil || g.State != "Stable" {
+		if g.Err != nil || !sweptStates[g.State] {
 			continue
 		}
 		var dead []kmsg.LeaveGroupRequestMember

@@ -152,3 +152,91 @@ func TestJanitorUnwedgesGroup(t *testing.T) {
 		c.Close()
 	}
 }
+
+// stuckRebalance: L and D form a group; D dies without leaving; a new
+// member's join starts a rebalance that waits for D. Then, as a client
+// whose JoinGroup timed out does, new members keep joining afresh, every
+// half rebalance timeout: each join restarts kfake's rebalance timer, so
+// D, who will never rejoin, is never removed, and nobody is answered. It
+// returns how long L waited for its JoinGroup to be answered, or 0 if it
+// was not answered within limit.
+func stuckRebalance(t *testing.T, c *kfake.Cluster, limit time.Duration) time.Duration {
+	addrs := kgo.SeedBrokers(c.ListenAddrs()...)
+	client := func() *kgo.Client {
+		cl, _ := kgo.NewClient(addrs)
+		t.Cleanup(cl.Close)
+		return cl
+	}
+	l, d := &member{cl: client()}, &member{cl: client()}
+	l.join(t)
+	l.sync(t, l.join(t).Members)
+	d.join(t)
+	dJoined := make(chan *kmsg.JoinGroupResponse, 1)
+	go func() { r, _ := d.tryJoin(); dJoined <- r }()
+	time.Sleep(50 * time.Millisecond)
+	l.sync(t, l.join(t).Members) // the group: L and D
+	<-dJoined
+	d.cl.Close() // D dies, silently
+
+	answered := make(chan struct{})
+	start := time.Now()
+	go func() {
+		x := &member{cl: client()}
+		_, _ = x.tryJoin() // MEMBER_ID_REQUIRED
+		go func() { _, _ = x.tryJoin() }()
+		time.Sleep(50 * time.Millisecond)
+		_, _ = l.tryJoin()
+		close(answered)
+	}()
+	tick := time.NewTicker(rebalance / 2)
+	defer tick.Stop()
+	deadline := time.After(limit)
+	for {
+		select {
+		case <-answered:
+			return time.Since(start)
+		case <-deadline:
+			return 0
+		case <-tick.C:
+			n := &member{cl: client()}
+			go func() {
+				if _, err := n.tryJoin(); err == nil {
+					_, _ = n.tryJoin()
+				}
+			}()
+		}
+	}
+}
+
+// TestJanitorUnwedgesRebalance: without the janitor, dead members hold a
+// rebalance open for as long as new members keep joining (kfake's second
+// defect, see Janitor); with it, the rebalance completes within the
+// session timeout, the janitor's margin and its period of D's death.
+func TestJanitorUnwedgesRebalance(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.SeedTopics(6, "in"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := stuckRebalance(t, c, 4*rebalance); took != 0 {
+		t.Fatalf("without the janitor the rebalance completed in %v: this test no longer shows what the janitor is for", took)
+	}
+	c.Close()
+
+	for try := range 3 {
+		c, err := kfake.NewCluster(kfake.SeedTopics(6, "in"), kfake.GroupMinSessionTimeout(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := devcluster.StartJanitor(c, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := stuckRebalance(t, c, 4*rebalance)
+		if took == 0 || took > session+time.Second+rebalance/2 {
+			t.Fatalf("try %d: with the janitor L was answered after %v (0: not within %v)", try, took, 4*rebalance)
+		}
+		t.Logf("try %d: L was answered %v after joining", try, took.Round(10*time.Millisecond))
+		j.Close()
+		c.Close()
+	}
+}
