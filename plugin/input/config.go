@@ -252,6 +252,9 @@ func (c *sourceConfig) clientOpts(conf *service.ParsedConfig, exclude []string) 
 	if rack != "" {
 		opts = append(opts, kgo.Rack(rack))
 	}
+	// Transaction markers come back as records so that the commit can
+	// pass them (ingest.go); they never become messages.
+	opts = append(opts, kgo.KeepControlRecords())
 	iso, err := conf.FieldString(fieldIsolation)
 	if err != nil {
 		return nil, err

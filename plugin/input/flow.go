@@ -262,6 +262,14 @@ func (f *flow) deadLettered(p *partition, offs []int64, mark func(tp, kgo.EpochO
 	f.doneLocked(p, offs, mark)
 }
 
+// skipped marks records of p done that are never messages (transaction
+// markers): read, and at once as good as delivered.
+func (f *flow) skipped(p *partition, offs []int64, mark func(tp, kgo.EpochOffset)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.doneLocked(p, offs, mark)
+}
+
 // doneLocked marks records of p done and, when the partition's commit
 // point moves, calls mark with it. It runs under the lock so that a
 // partition revoked meanwhile is never marked (mark must not call back

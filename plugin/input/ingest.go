@@ -22,6 +22,12 @@ type fetched struct {
 	// written are the offsets of the records now in the dead-letter
 	// topic.
 	written []int64
+	// control are the offsets of the transaction markers among recs:
+	// never messages, but done as soon as they are read, so that the
+	// group's commit passes them as a Java consumer's position does (a
+	// partition ending in a marker would otherwise show a lag of one
+	// forever).
+	control []int64
 
 	// stop is the index of the record the partition stops at, -1 for
 	// none: it is neither delivered nor dead-lettered, so no commit may
@@ -48,6 +54,16 @@ func (f *fetched) stopAt(idx int, why error) {
 	f.msgs, f.offs = f.msgs[:n], f.offs[:n]
 }
 
+// readControl are the offsets of the transaction markers read: before
+// the record the partition stops at, if it stops.
+func (f *fetched) readControl() []int64 {
+	if f.stop < 0 {
+		return f.control
+	}
+	n := sort.Search(len(f.control), func(i int) bool { return f.control[i] >= f.recs[f.stop].Offset })
+	return f.control[:n]
+}
+
 // read is how many records, from the first, were read: all of them, or
 // those up to the one the partition stops at.
 func (f *fetched) read() int {
@@ -66,8 +82,8 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 	if p == nil {
 		return nil // revoked while the fetch was in flight, or stopped
 	}
-	s.ledger.Receive(len(fp.Records))
 	f := s.decodeAll(ctx, p, fp)
+	s.ledger.Receive(len(fp.Records) - len(f.control))
 	if len(f.dead) > 0 {
 		if err := s.deadLetter(ctx, &f); err != nil {
 			return err // ctx ended: nothing of this fetch was tracked or handed on
@@ -75,6 +91,9 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 	}
 	// The records are tracked before any of them can be done.
 	s.flow.read(p, f.recs[:f.read()])
+	if markers := f.readControl(); len(markers) > 0 {
+		s.flow.skipped(p, markers, s.mark)
+	}
 	if len(f.written) > 0 {
 		s.ledger.Outcome(accounting.DeadLettered, len(f.written))
 		s.flow.deadLettered(p, f.written, s.mark)
@@ -84,7 +103,7 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 		// passes it; a restart reads it again.
 		s.flow.stop(p)
 		cl.PauseFetchPartitions(map[string][]int32{p.topic: {p.part}})
-		s.ledger.Outcome(accounting.Nacked, len(f.recs)-len(f.msgs)-len(f.written))
+		s.ledger.Outcome(accounting.Nacked, len(f.recs)-len(f.control)-len(f.msgs)-len(f.written))
 		r := f.recs[f.stop]
 		s.log.Errorf("%s: %s/%d offset %d: the partition stops here: %v", Name, r.Topic, r.Partition, r.Offset, f.why)
 	}
@@ -106,6 +125,10 @@ func (s *source) decodeAll(ctx context.Context, p *partition, fp kgo.FetchTopicP
 		stop: -1,
 	}
 	for i, r := range fp.Records {
+		if r.Attrs.IsControl() {
+			f.control = append(f.control, r.Offset)
+			continue
+		}
 		msg, fail := s.dec.decode(ctx, p, fp.HighWatermark, r)
 		if fail != nil {
 			s.ledger.Error(fail.Stage, fail.Reason)
