@@ -3,9 +3,11 @@ package all_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,8 +16,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/ferry-connect/ferry/internal/kafkatest"
+	"github.com/ferry-connect/ferry/serde"
 )
 
 // readValues runs kafka_source over topic with extra fields until it has
@@ -144,5 +148,45 @@ func TestCommittedOffsetBeforeLogStart(t *testing.T) {
 	again := readValues(t, c, "gone", "g", "", 5)
 	if fmt.Sprint(again) != "[15@15 16@16 17@17 18@18 19@19]" {
 		t.Fatalf("after the log start moved past the commit (10) to 15, read %v", again)
+	}
+}
+
+// A schema registry out of reach is not the record's fault: kafka_source
+// waits for it and decodes every record once it answers, none flagged or
+// dead-lettered for the outage.
+func TestSourceWaitsForTheRegistry(t *testing.T) {
+	reg := srfake.New()
+	defer reg.Close()
+	c := kafkatest.Cluster(t, kfake.SeedTopics(1, "reg", "reg-dlq"))
+	codec, err := serde.New(serde.Config{Type: "avro_confluent", Schema: stateSchema, AutoRegister: true, Registry: serde.RegistryConfig{URLs: []string{reg.URL()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := kafkatest.Client(t, c, kgo.DefaultProduceTopic("reg"))
+	for i := range 20 {
+		v, err := codec.Serialize(context.Background(), serde.Target{Topic: "reg"}, []byte(fmt.Sprintf(`{"id":%d,"name":"n"}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down := time.Now().Add(1500 * time.Millisecond)
+	var refused atomic.Int64
+	reg.Intercept(func(w http.ResponseWriter, _ *http.Request) bool {
+		if time.Now().Before(down) {
+			refused.Add(1)
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	got := readValues(t, c, "reg", "g", fmt.Sprintf("  value_deserializer: { type: avro_confluent, schema_registry: { url: %s } }\n  on_deserialize_error: dlq\n  dlq: { topic: reg-dlq }", reg.URL()), 20)
+	if refused.Load() == 0 || len(got) != 20 || !strings.HasPrefix(got[0], `{"id":0,"name":"n"}@0`) {
+		t.Fatalf("%d registry requests refused; read %v", refused.Load(), got)
+	}
+	if n := len(kafkatest.ReadAll(t, c, "reg-dlq")); n != 0 {
+		t.Fatalf("%d records dead-lettered for the registry's outage", n)
 	}
 }

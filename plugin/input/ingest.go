@@ -2,14 +2,17 @@ package input
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/ferry-connect/ferry/plugin/internal/accounting"
 	"github.com/ferry-connect/ferry/plugin/internal/dlq"
+	"github.com/ferry-connect/ferry/serde"
 )
 
 // fetched is one partition's fetched records on their way in.
@@ -82,7 +85,10 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 	if p == nil {
 		return nil // revoked while the fetch was in flight, or stopped
 	}
-	f := s.decodeAll(ctx, p, fp)
+	f, err := s.decodeAll(ctx, p, fp)
+	if err != nil {
+		return err // ctx ended while the schema registry was away
+	}
 	s.ledger.Receive(len(fp.Records) - len(f.control))
 	if len(f.dead) > 0 {
 		if err := s.deadLetter(ctx, &f); err != nil {
@@ -116,8 +122,12 @@ func (s *source) ingest(ctx context.Context, cl *kgo.Client, fp kgo.FetchTopicPa
 }
 
 // decodeAll decodes the records and sorts them by what
-// on_deserialize_error says about those that do not decode.
-func (s *source) decodeAll(ctx context.Context, p *partition, fp kgo.FetchTopicPartition) fetched {
+// on_deserialize_error says about those that do not decode. A record that
+// does not decode because the schema registry is out of reach is not the
+// record's fault: it is decoded again, with back-off, until the registry
+// answers (it is never flagged or dead-lettered for that). It returns an
+// error only when ctx ends first.
+func (s *source) decodeAll(ctx context.Context, p *partition, fp kgo.FetchTopicPartition) (fetched, error) {
 	f := fetched{
 		recs: fp.Records,
 		msgs: make(service.MessageBatch, 0, len(fp.Records)),
@@ -129,13 +139,16 @@ func (s *source) decodeAll(ctx context.Context, p *partition, fp kgo.FetchTopicP
 			f.control = append(f.control, r.Offset)
 			continue
 		}
-		msg, fail := s.dec.decode(ctx, p, fp.HighWatermark, r)
+		msg, fail, err := s.decodeRetrying(ctx, p, fp.HighWatermark, r)
+		if err != nil {
+			return f, err
+		}
 		if fail != nil {
 			s.ledger.Error(fail.Stage, fail.Reason)
 			switch s.conf.onError {
 			case onErrorFail:
 				f.stopAt(i, fmt.Errorf("it does not decode (on_deserialize_error: fail): %w", fail.Err))
-				return f
+				return f, nil
 			case onErrorDLQ:
 				f.dead = append(f.dead, undecoded{idx: i, msg: msg, failure: fail})
 				continue
@@ -146,7 +159,29 @@ func (s *source) decodeAll(ctx context.Context, p *partition, fp kgo.FetchTopicP
 		f.msgs = append(f.msgs, msg)
 		f.offs = append(f.offs, r.Offset)
 	}
-	return f
+	return f, nil
+}
+
+// decodeRetrying decodes r, again and again while the schema registry is
+// out of reach (a network error or a 5xx answer), backing off from 100ms
+// to 5s and warning once per outage.
+func (s *source) decodeRetrying(ctx context.Context, p *partition, hw int64, r *kgo.Record) (*service.Message, *dlq.Failure, error) {
+	wait := 100 * time.Millisecond
+	for warned := false; ; warned = true {
+		msg, fail := s.dec.decode(ctx, p, hw, r)
+		if fail == nil || !errors.Is(fail.Err, serde.ErrRegistryUnavailable) {
+			return msg, fail, nil
+		}
+		if !warned {
+			s.log.Warnf("%s: %s/%d offset %d: waiting for the schema registry: %v", Name, r.Topic, r.Partition, r.Offset, fail.Err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
 }
 
 // deadLetter writes the records that did not decode to dlq.topic, with
