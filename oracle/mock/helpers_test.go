@@ -1,0 +1,158 @@
+package mock
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	_ "github.com/ferry-connect/ferry/plugin/all"
+	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+)
+
+// conn is what every Ferry component here is given, for a component
+// whose fields are indented by indent spaces: requests at Kafka 2.1's
+// versions, the newest the mock takes from franz-go (docs/testing.md says
+// why), and metadata refreshed fast enough for faults.
+func conn(indent int) string {
+	return "target_version: \"2.1.0\"\n" + strings.Repeat(" ", indent) + "metadata_min_age: 50ms"
+}
+
+// cluster is a mock cluster with its topics, and a control for faults.
+type cluster struct {
+	mc    *kafka.MockCluster
+	ctl   *Ctl
+	seeds []string
+}
+
+func newCluster(t *testing.T, brokers int, topics map[string]int) *cluster {
+	t.Helper()
+	mc, err := kafka.NewMockCluster(brokers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mc.Close)
+	for tp, n := range topics {
+		if err := mc.CreateTopic(tp, n, min(3, brokers)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctl, err := NewCtl(mc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cluster{mc: mc, ctl: ctl, seeds: strings.Split(mc.BootstrapServers(), ",")}
+}
+
+func (c *cluster) brokers() string { return strings.Join(c.seeds, ",") }
+
+// client is a franz-go client of the mock, at Kafka 2.1's versions.
+func (c *cluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.seeds...), kgo.MaxVersions(kversion.V2_1_0()),
+		kgo.MetadataMinAge(50 * time.Millisecond)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// readAll reads n records of topic from the start, within 30s.
+func (c *cluster) readAll(t *testing.T, topic string, n int, opts ...kgo.Opt) []*kgo.Record {
+	t.Helper()
+	cl := c.client(t, append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, opts...)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("%s: read %d of %d records (%v)", topic, len(out), n, fs.Errors())
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+// runStream runs a config until it ends (a generate input with a count),
+// within limit.
+func runStream(t *testing.T, yaml string, limit time.Duration) {
+	t.Helper()
+	b := service.NewStreamBuilder()
+	if err := b.SetYAML(yaml + "\nlogger: { level: warn }\n"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// consume runs a kafka_source config (its input block) until n messages
+// came out, and returns them as "value" strings.
+func consume(t *testing.T, input string, n int, limit time.Duration) []string {
+	t.Helper()
+	b := service.NewStreamBuilder()
+	if err := b.AddInputYAML(input); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.SetLoggerYAML("level: warn")
+	var mu sync.Mutex
+	var got []string
+	done := make(chan struct{})
+	_ = b.AddConsumerFunc(func(_ context.Context, m *service.Message) error {
+		v, _ := m.AsBytes()
+		mu.Lock()
+		defer mu.Unlock()
+		if got = append(got, string(v)); len(got) == n {
+			close(done)
+		}
+		return nil
+	})
+	s, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = s.Run(ctx) }()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("%d of %d messages after %v", len(got), n, limit)
+	}
+	_ = s.StopWithin(10 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	return append([]string(nil), got...)
+}
+
+// distinct reports how many distinct strings vs holds, and one repeated.
+func distinct(vs []string) (int, string) {
+	seen := map[string]bool{}
+	dup := ""
+	for _, v := range vs {
+		if seen[v] {
+			dup = v
+		}
+		seen[v] = true
+	}
+	return len(seen), dup
+}
+
+var _ = fmt.Sprint
