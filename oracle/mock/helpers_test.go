@@ -156,3 +156,25 @@ func distinct(vs []string) (int, string) {
 }
 
 var _ = fmt.Sprint
+
+// runUntil runs a config until done closes, within limit.
+func runUntil(t *testing.T, yaml string, done <-chan struct{}, limit time.Duration) {
+	t.Helper()
+	b := service.NewStreamBuilder()
+	if err := b.SetYAML(yaml + "\nlogger: { level: warn }\n"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = s.Run(ctx) }()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		t.Fatalf("not done after %v", limit)
+	}
+	_ = s.StopWithin(10 * time.Second)
+}
