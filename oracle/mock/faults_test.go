@@ -118,4 +118,3 @@ kafka_source:
 		t.Fatalf("%d distinct of %d", d, len(got))
 	}
 }
-
