@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,14 +89,19 @@ logger:
 func TestSlowClusterKeepsClient(t *testing.T) {
 	const total = 1_000
 	c := kafkatest.Cluster(t, kfake.SeedTopics(3, "sink"))
-	// Every produce request is held 2.5s: past the 1s timeout and its
-	// first 1s grace, inside the graces a ping buys. One write at a time:
-	// kfake answers a connection's requests in turn, so concurrent writes'
-	// requests would queue behind each other's 2.5s and, by 5s, reach the
-	// last grace by chance rather than by design.
+	// Every other produce request, of the first eight, is held 2.5s: past
+	// the 1s timeout and its first 1s grace, inside the graces a ping
+	// buys. One write at a time, and never two held requests in a row:
+	// kfake answers a connection's requests in turn, so a request queued
+	// behind another's 2.5s would reach the last grace (at 5s) by timing
+	// rather than by design, the more so on a loaded machine.
+	var n, held atomic.Int32
 	c.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
-		c.SleepControl(func() { time.Sleep(2500 * time.Millisecond) })
+		if i := n.Add(1); i <= 8 && i%2 == 1 {
+			held.Add(1)
+			c.SleepControl(func() { time.Sleep(2500 * time.Millisecond) })
+		}
 		return nil, nil, false
 	})
 	var logs logCapture
@@ -132,6 +138,9 @@ output:
 	}
 	if lost, dups := lostAndDuplicates(seen, total); lost != 0 || dups != 0 {
 		t.Errorf("%d lost, %d duplicates", lost, dups)
+	}
+	if held.Load() == 0 {
+		t.Errorf("no produce request was held: the test tested nothing")
 	}
 	if n := logs.count("reconnecting"); n != 0 {
 		t.Errorf("the sink rebuilt its client %d times for a cluster that answered", n)
