@@ -2,10 +2,13 @@ package mock
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // kafka_source → kafka_sink with a transaction that commits the source's
@@ -47,4 +50,39 @@ output:
 		}
 	}()
 	runUntil(t, b, done, time.Minute)
+}
+
+// Records the broker refuses as too large go to the dead-letter topic;
+// every other record lands; none is lost or written twice. The mock
+// enforces no size limit, so the refusals are injected; kafka_sink gives
+// a refused record a second chance alone (a batch is refused whole for
+// one large record in it) and dead-letters it when that is refused too.
+func TestMockTooLargeToDLQ(t *testing.T) {
+	const n = 200
+	c := newCluster(t, 1, map[string]int{"out": 1, "dlq": 1})
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		c.ctl.PushErrors(int16(kmsg.Produce), kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code,
+			kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code)
+	}()
+	runStream(t, sinkConfig(c, "out", n, "    dlq: { topic: dlq }\n"), time.Minute)
+	dead := c.readAll(t, "dlq", 1)
+	for _, r := range dead {
+		reason := ""
+		for _, h := range r.Headers {
+			if h.Key == "__connect.errors.exception.message" {
+				reason = string(h.Value)
+			}
+		}
+		if !strings.Contains(reason, "MESSAGE_TOO_LARGE") {
+			t.Fatalf("dead letter %s: exception message %q", r.Value, reason)
+		}
+	}
+	all := c.values(t, "out", n-len(dead))
+	for _, r := range dead {
+		all = append(all, string(r.Value))
+	}
+	if d, dup := distinct(all); d != n || len(all) != n {
+		t.Fatalf("%d records and %d dead letters: %d distinct of %d (%q twice)", len(all)-len(dead), len(dead), d, n, dup)
+	}
 }
