@@ -141,11 +141,7 @@ func (c *confluentCodec) Serialize(ctx context.Context, t serde.Target, payload 
 func (c *confluentCodec) writerFor(ctx context.Context, subject string) (confluent.Ident, *node, error) {
 	guid := c.framing == confluent.FramingHeader
 	if c.latest {
-		id, n, err := c.reg.LatestIdent(ctx, subject)
-		if err == nil && guid && id.GUID == "" {
-			err = fmt.Errorf("schema ID %d: the registry names no GUID for it, and header framing writes GUIDs", id.ID)
-		}
-		return id, n, err
+		return c.reg.LatestIdent(ctx, subject, guid)
 	}
 	if c.localText == "" {
 		return confluent.Ident{}, nil, errors.New("avro_confluent was configured to decode only: it has no schema to serialize with")

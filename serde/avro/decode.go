@@ -273,12 +273,11 @@ func (d *decoder) str(dst, b []byte) []byte {
 	return jsonw.Bytes(dst, b)
 }
 
-// tag is what a tagged union calls branch n: its type name, qualified by
-// its logical type in goavro's flavor (long.timestamp-micros; a named
-// type keeps its name).
+// tag is what a tagged union calls branch n: its type name, or in
+// goavro's flavor its goavroTag.
 func (d *decoder) tag(n *node) string {
-	if d.opts.Goavro && n.name == "" && n.logical != lNone {
-		return n.kind.String() + "." + logicalNames[n.logical]
+	if d.opts.Goavro {
+		return n.goavroTag()
 	}
 	return n.typeName()
 }

@@ -21,13 +21,9 @@ import (
 // branch, in schema order, that takes it.
 func encodeUnionGoavro(st *encState, n *node, opts serde.JSONOptions, dst []byte, depth int, t jsonscan.ValueType) ([]byte, error) {
 	it := st.it
-	if t == jsonscan.NullValue {
-		for i, b := range n.branches {
-			if b.kind == kNull {
-				it.ReadNil()
-				return appendLong(dst, int64(i)), nil
-			}
-		}
+	if i, ok := n.nullBranch(); ok && t == jsonscan.NullValue {
+		it.ReadNil()
+		return appendLong(dst, int64(i)), nil
 	}
 	raw := it.SkipRaw()
 	if it.Err() != nil {
@@ -96,7 +92,7 @@ func taggedBranch(n *node, raw []byte) (int, []byte, bool) {
 			return false
 		}
 		for i, b := range n.branches {
-			if b.typeName() == string(key) || b.name == "" && b.logical != lNone && b.kind.String()+"."+logicalNames[b.logical] == string(key) {
+			if b.typeName() == string(key) || b.goavroTag() == string(key) {
 				idx = i
 			}
 		}

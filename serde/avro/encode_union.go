@@ -15,13 +15,12 @@ func encodeUnion(st *encState, n *node, opts serde.JSONOptions, dst []byte, dept
 	}
 	it := st.it
 	if t == jsonscan.NullValue {
-		for i, b := range n.branches {
-			if b.kind == kNull {
-				it.ReadNil()
-				return appendLong(dst, int64(i)), nil
-			}
+		i, ok := n.nullBranch()
+		if !ok {
+			return nil, errors.New("null is not allowed: the union has no null branch")
 		}
-		return nil, errors.New("null is not allowed: the union has no null branch")
+		it.ReadNil()
+		return appendLong(dst, int64(i)), nil
 	}
 	if opts.TaggedUnions {
 		if t != jsonscan.ObjectValue {

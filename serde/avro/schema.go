@@ -95,6 +95,26 @@ func (n *node) typeName() string {
 	return n.kind.String()
 }
 
+// goavroTag is what linkedin/goavro's heirs call a union branch: a branch
+// of a logical type is "<type>.<logicalType>" (long.timestamp-micros),
+// unless it is a named type, which keeps its name.
+func (n *node) goavroTag() string {
+	if n.name == "" && n.logical != lNone {
+		return n.kind.String() + "." + logicalNames[n.logical]
+	}
+	return n.typeName()
+}
+
+// nullBranch is the index of a union's null branch.
+func (n *node) nullBranch() (int, bool) {
+	for i, b := range n.branches {
+		if b.kind == kNull {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // compileSchema parses a schema with its own name cache, so two versions
 // of one record (a writer and a reader schema) do not collide.
 func compileSchema(text string) (*node, hamba.Schema, error) {

@@ -83,23 +83,21 @@ func ReadFrame(h HeaderGetter, key bool, data []byte, indexes bool) (Frame, erro
 // default_schema_id. A record named by its headers, or with a frame, is
 // read by it as ever.
 func ReadFrameOr(h HeaderGetter, key bool, data []byte, indexes bool, def int) (Frame, error) {
-	if h != nil {
-		if v, ok := h.Get(SchemaHeader(key)); ok && len(v) > 0 {
-			ref, rest, err := parseRef(v)
-			if err != nil {
+	if v, ok := schemaHeaderOf(h, key); ok {
+		ref, rest, err := parseRef(v)
+		if err != nil {
+			return Frame{}, fmt.Errorf("header %s: %w", SchemaHeader(key), err)
+		}
+		f := Frame{Schema: ref, Body: data, InHeader: true}
+		if indexes {
+			if f.Indexes, rest, err = readIndexes(rest); err != nil {
 				return Frame{}, fmt.Errorf("header %s: %w", SchemaHeader(key), err)
 			}
-			f := Frame{Schema: ref, Body: data, InHeader: true}
-			if indexes {
-				if f.Indexes, rest, err = readIndexes(rest); err != nil {
-					return Frame{}, fmt.Errorf("header %s: %w", SchemaHeader(key), err)
-				}
-			}
-			if len(rest) != 0 {
-				return Frame{}, fmt.Errorf("%w: header %s has %d bytes after the schema", ErrWireFormat, SchemaHeader(key), len(rest))
-			}
-			return f, nil
 		}
+		if len(rest) != 0 {
+			return Frame{}, fmt.Errorf("%w: header %s has %d bytes after the schema", ErrWireFormat, SchemaHeader(key), len(rest))
+		}
+		return f, nil
 	}
 	ref, rest, err := parseRef(data)
 	if err != nil {
@@ -115,6 +113,17 @@ func ReadFrameOr(h HeaderGetter, key bool, data []byte, indexes bool, def int) (
 		}
 	}
 	return f, nil
+}
+
+// schemaHeaderOf is the value of the key's or value's schema header, when
+// the record has one that is not empty (Confluent's deserializer skips an
+// empty one too).
+func schemaHeaderOf(h HeaderGetter, key bool) ([]byte, bool) {
+	if h == nil {
+		return nil, false
+	}
+	v, ok := h.Get(SchemaHeader(key))
+	return v, ok && len(v) > 0
 }
 
 // parseRef reads a magic byte and the ID or GUID after it.
@@ -263,14 +272,12 @@ func PeekSchema(h HeaderGetter, key bool, data []byte) (SchemaRef, error) {
 
 // PeekSchemaOr is PeekSchema with ReadFrameOr's default schema ID.
 func PeekSchemaOr(h HeaderGetter, key bool, data []byte, def int) (SchemaRef, error) {
-	if h != nil {
-		if v, ok := h.Get(SchemaHeader(key)); ok && len(v) > 0 {
-			ref, _, err := parseRef(v)
-			if err != nil {
-				return ref, fmt.Errorf("header %s: %w", SchemaHeader(key), err)
-			}
-			return ref, nil
+	if v, ok := schemaHeaderOf(h, key); ok {
+		ref, _, err := parseRef(v)
+		if err != nil {
+			return ref, fmt.Errorf("header %s: %w", SchemaHeader(key), err)
 		}
+		return ref, nil
 	}
 	ref, _, err := parseRef(data)
 	if err != nil && def != 0 {

@@ -137,7 +137,7 @@ func (r *Registry[T]) IdentOf(ctx context.Context, subject string, local sr.Sche
 			return Ident{}, err
 		}
 		if id.GUID = w.GUID; id.GUID == "" {
-			return Ident{}, fmt.Errorf("schema ID %d: the registry names no GUID for it, and header framing writes GUIDs (Confluent Schema Registry 8.0 or later has them)", id.ID)
+			return Ident{}, errNoGUID(id.ID)
 		}
 	}
 	r.mu.Lock()
@@ -152,12 +152,27 @@ func (r *Registry[T]) IdentOf(ctx context.Context, subject string, local sr.Sche
 // Latest returns the subject's latest schema, looked for again every
 // refresh; while the registry is away it keeps the one it had.
 func (r *Registry[T]) Latest(ctx context.Context, subject string) (int, T, error) {
-	id, s, err := r.LatestIdent(ctx, subject)
+	id, s, err := r.LatestIdent(ctx, subject, false)
 	return id.ID, s, err
 }
 
-// LatestIdent is Latest, naming the schema by ID and GUID.
-func (r *Registry[T]) LatestIdent(ctx context.Context, subject string) (Ident, T, error) {
+// errNoGUID is the error for a schema a caller needs the GUID of (header
+// framing) from a registry that gives none.
+func errNoGUID(id int) error {
+	return fmt.Errorf("schema ID %d: the registry names no GUID for it, and header framing writes GUIDs (Confluent Schema Registry 8.0 or later has them)", id)
+}
+
+// LatestIdent is Latest, naming the schema by ID and GUID; with guid, a
+// schema the registry gives no GUID for is an error.
+func (r *Registry[T]) LatestIdent(ctx context.Context, subject string, guid bool) (Ident, T, error) {
+	id, s, err := r.latestIdent(ctx, subject)
+	if err == nil && guid && id.GUID == "" {
+		err = errNoGUID(id.ID)
+	}
+	return id, s, err
+}
+
+func (r *Registry[T]) latestIdent(ctx context.Context, subject string) (Ident, T, error) {
 	r.mu.RLock()
 	l, ok := r.newest[subject]
 	r.mu.RUnlock()
@@ -172,7 +187,7 @@ func (r *Registry[T]) LatestIdent(ctx context.Context, subject string) (Ident, T
 		}
 		return Ident{}, zero, err
 	}
-	e, err := r.cached(ctx, SchemaRef{ID: w.ID}, w)
+	e, err := r.cached(ctx, SchemaRef{ID: w.ID}, "", w)
 	if err != nil {
 		return Ident{}, zero, err
 	}
@@ -188,26 +203,22 @@ func (r *Registry[T]) LatestIdent(ctx context.Context, subject string) (Ident, T
 
 // ByID returns the compiled writer schema for id, fetching it once.
 func (r *Registry[T]) ByID(ctx context.Context, id int) (T, error) {
-	e, err := r.cached(ctx, SchemaRef{ID: id}, nil)
+	e, err := r.cached(ctx, SchemaRef{ID: id}, "", nil)
 	return e.schema, err
 }
 
 // ByRef returns the compiled writer schema ref names, fetching it once.
 // subject, when set, scopes an ID lookup (see fetch).
 func (r *Registry[T]) ByRef(ctx context.Context, ref SchemaRef, subject string) (T, error) {
-	if subject != "" {
-		ctx = context.WithValue(ctx, scopeKey{}, subject)
-	}
-	e, err := r.cached(ctx, ref, nil)
+	e, err := r.cached(ctx, ref, subject, nil)
 	return e.schema, err
 }
 
-type scopeKey struct{}
-
 // cached returns the compiled schema for ref, compiling known (when the
-// caller has the schema already) or else fetching it. A schema with rules
-// is refused unless rules are ignored.
-func (r *Registry[T]) cached(ctx context.Context, ref SchemaRef, known *wireSchema) (entry[T], error) {
+// caller has the schema already) or else fetching it, its ID lookup
+// scoped to subject when set. A schema with rules is refused unless
+// rules are ignored.
+func (r *Registry[T]) cached(ctx context.Context, ref SchemaRef, subject string, known *wireSchema) (entry[T], error) {
 	r.mu.RLock()
 	e, ok := r.compiled[ref]
 	r.mu.RUnlock()
@@ -215,8 +226,7 @@ func (r *Registry[T]) cached(ctx context.Context, ref SchemaRef, known *wireSche
 		return e, nil
 	}
 	if known == nil {
-		scope, _ := ctx.Value(scopeKey{}).(string)
-		w, err := r.fetch(ctx, ref, scope)
+		w, err := r.fetch(ctx, ref, subject)
 		if err != nil {
 			return e, err
 		}

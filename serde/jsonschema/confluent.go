@@ -90,9 +90,7 @@ func (j *jsonSchemaConfluentCodec) Serialize(ctx context.Context, t serde.Target
 	guid := j.framing == confluent.FramingHeader
 	switch {
 	case j.latest:
-		if id, s, err = j.reg.LatestIdent(ctx, j.subjects.Of(t.Topic, t.Key)); err == nil && guid && id.GUID == "" {
-			err = fmt.Errorf("schema ID %d: the registry names no GUID for it, and header framing writes GUIDs", id.ID)
-		}
+		id, s, err = j.reg.LatestIdent(ctx, j.subjects.Of(t.Topic, t.Key), guid)
 	case s == nil:
 		return nil, errors.New("json_schema_confluent was configured to decode only: it has no schema to serialize with")
 	default:

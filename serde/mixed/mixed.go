@@ -109,7 +109,7 @@ func (m *codec) Serialize(ctx context.Context, t serde.Target, payload []byte) (
 	if m.enc == nil {
 		return nil, errors.New("schema_registry was configured to decode only")
 	}
-	_, typ, err := m.types.LatestIdent(ctx, m.subjects.Of(t.Topic, t.Key))
+	_, typ, err := m.types.LatestIdent(ctx, m.subjects.Of(t.Topic, t.Key), false)
 	if err != nil {
 		return nil, err
 	}

@@ -150,12 +150,9 @@ func (p *protobufConfluentCodec) serializeAny(t serde.Target, id confluent.Ident
 func (p *protobufConfluentCodec) writerFor(ctx context.Context, subject string) (confluent.Ident, protoreflect.MessageDescriptor, error) {
 	guid := p.framing == confluent.FramingHeader
 	if p.latest {
-		id, ps, err := p.reg.LatestIdent(ctx, subject)
+		id, ps, err := p.reg.LatestIdent(ctx, subject, guid)
 		if err != nil {
 			return id, nil, err
-		}
-		if guid && id.GUID == "" {
-			return id, nil, fmt.Errorf("schema ID %d: the registry names no GUID for it, and header framing writes GUIDs", id.ID)
 		}
 		md, err := ps.message(p.message)
 		if err != nil {
