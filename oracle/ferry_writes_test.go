@@ -94,16 +94,16 @@ func confluentReads(t *testing.T, cl schemaregistry.Client, kind, topic string, 
 	var v any
 	var err error
 	switch kind {
-	case "people":
-		d, derr := avrov2.NewDeserializer(cl, serde.ValueSerde, avrov2.NewDeserializerConfig())
-		if derr != nil {
-			t.Fatal(derr)
+	case "people", "events":
+		var d interface {
+			DeserializeWithHeadersInto(string, []kafka.Header, []byte, any) error
 		}
-		var m map[string]any
-		err = d.DeserializeWithHeadersInto(topic, hs, value, &m)
-		v = m
-	case "events":
-		d, derr := jsonschema.NewDeserializer(cl, serde.ValueSerde, jsonschema.NewDeserializerConfig())
+		var derr error
+		if kind == "people" {
+			d, derr = avrov2.NewDeserializer(cl, serde.ValueSerde, avrov2.NewDeserializerConfig())
+		} else {
+			d, derr = jsonschema.NewDeserializer(cl, serde.ValueSerde, jsonschema.NewDeserializerConfig())
+		}
 		if derr != nil {
 			t.Fatal(derr)
 		}

@@ -105,3 +105,21 @@ kafka_source:
 		}
 	}
 }
+
+// endOffset is the end of partition 0 of topic: how many records a
+// one-partition topic holds.
+func (c *cluster) endOffset(t *testing.T, topic string) int64 {
+	t.Helper()
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewListOffsetsRequestTopicPartition()
+	rp.Timestamp = -1 // the end
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(context.Background(), c.client(t))
+	if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("end offset of %s: %v %+v", topic, err, resp)
+	}
+	return resp.Topics[0].Partitions[0].Offset
+}

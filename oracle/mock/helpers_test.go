@@ -2,7 +2,6 @@ package mock
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -82,9 +81,8 @@ func (c *cluster) readAll(t *testing.T, topic string, n int, opts ...kgo.Opt) []
 	return out
 }
 
-// runStream runs a config until it ends (a generate input with a count),
-// within limit.
-func runStream(t *testing.T, yaml string, limit time.Duration) {
+// build builds a config's stream, logging warnings and above.
+func build(t *testing.T, yaml string) *service.Stream {
 	t.Helper()
 	b := service.NewStreamBuilder()
 	if err := b.SetYAML(yaml + "\nlogger: { level: warn }\n"); err != nil {
@@ -94,6 +92,14 @@ func runStream(t *testing.T, yaml string, limit time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// runStream runs a config until it ends (a generate input with a count),
+// within limit.
+func runStream(t *testing.T, yaml string, limit time.Duration) {
+	t.Helper()
+	s := build(t, yaml)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	if err := s.Run(ctx); err != nil {
@@ -155,19 +161,10 @@ func distinct(vs []string) (int, string) {
 	return len(seen), dup
 }
 
-var _ = fmt.Sprint
-
 // runUntil runs a config until done closes, within limit.
 func runUntil(t *testing.T, yaml string, done <-chan struct{}, limit time.Duration) {
 	t.Helper()
-	b := service.NewStreamBuilder()
-	if err := b.SetYAML(yaml + "\nlogger: { level: warn }\n"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := build(t, yaml)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = s.Run(ctx) }()
