@@ -2,8 +2,10 @@ package input
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -54,8 +56,8 @@ func (s *source) groupOpts() []kgo.Opt {
 			s.flow.forget(lost)
 			s.group.partitions.Set(int64(s.flow.assigned()))
 		}),
-		kgo.AutoCommitCallback(func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
-			s.countCommit(err)
+		kgo.AutoCommitCallback(func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			s.countCommit(commitErr(resp, err))
 		}),
 	}
 }
@@ -103,6 +105,24 @@ func (s *source) mark(p tp, at kgo.EpochOffset) {
 	if cl := s.client.Load(); cl != nil {
 		cl.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{p.topic: {p.part: at}})
 	}
+}
+
+// commitErr is a commit's outcome: the request's error, else the first
+// partition the broker refused. A commit answered with per-partition
+// errors stored nothing for those partitions; counting it ok would hide
+// a lag that never shrinks.
+func commitErr(resp *kmsg.OffsetCommitResponse, err error) error {
+	if err != nil || resp == nil {
+		return err
+	}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return fmt.Errorf("%s/%d: %w", t.Topic, p.Partition, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *source) countCommit(err error) {

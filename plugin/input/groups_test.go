@@ -9,8 +9,10 @@ import (
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ferry-connect/ferry/internal/kafkatest"
 )
@@ -213,5 +215,70 @@ kafka_source:
 	<-done
 	if n := metrics.Get(`kafka_source_commits{outcome="ok"}`); n == 0 {
 		t.Errorf("no commits counted\n%s", metrics.Dump("kafka_source"))
+	}
+}
+
+// A periodic commit the broker refuses partition by partition (the
+// request succeeds; its partitions carry errors) counts as failed, not ok:
+// nothing was stored, and the lag it leaves must not look healthy.
+func TestCommitRefusalsCounted(t *testing.T) {
+	c := kafkatest.Cluster(t, kfake.SeedTopics(1, "t"))
+	c.ControlKey(int16(kmsg.OffsetCommit), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := r.(*kmsg.OffsetCommitRequest)
+		resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewOffsetCommitResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewOffsetCommitResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.FencedLeaderEpoch.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	produceTo(t, c, &kgo.Record{Topic: "t", Value: []byte("x")})
+	env, metrics := kafkatest.NewEnvWithMetrics()
+	b := env.NewStreamBuilder()
+	_ = b.SetMetricsYAML("capture: {}")
+	_ = b.SetLoggerYAML("level: off")
+	if err := b.AddInputYAML(fmt.Sprintf(`
+kafka_source:
+  seed_brokers: [ %s ]
+  topics: [ t ]
+  consumer_group: refused
+  commit_period: 100ms
+  heartbeat_interval: 100ms
+`, brokers(c))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.AddConsumerFunc(func(context.Context, *service.Message) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		if err := s.Run(ctx); err != nil && ctx.Err() == nil {
+			t.Error(err)
+		}
+	}()
+	defer func() {
+		if t.Failed() {
+			t.Log(metrics.Dump("kafka_source"))
+		}
+	}()
+	waitFor(t, "a refused commit to be counted", 20*time.Second, func() bool {
+		return metrics.Get(`kafka_source_commits{outcome="failed"}`) > 0
+	})
+	_ = s.StopWithin(10 * time.Second)
+	if n := metrics.Get(`kafka_source_commits{outcome="ok"}`); n != 0 {
+		t.Errorf("%v commits counted ok, every one was refused", n)
 	}
 }
