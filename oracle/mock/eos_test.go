@@ -57,20 +57,41 @@ output:
 // enforces no size limit, so the refusals are injected; kafka_sink gives
 // a refused record a second chance alone (a batch is refused whole for
 // one large record in it) and dead-letters it when that is refused too.
+//
+// With one batch in flight, two refusals make exactly one dead letter:
+// the first refuses a batch, the second its record's try alone. With
+// batches in flight concurrently, a refusal may go to another batch's
+// first try instead, whose records then land alone: six refusals make at
+// least one dead letter, and every record still lands once.
 func TestMockTooLargeToDLQ(t *testing.T) {
+	t.Run("one batch in flight", func(t *testing.T) {
+		if dead := tooLarge(t, 2, "    max_in_flight: 1\n"); dead != 1 {
+			t.Fatalf("%d dead letters from 2 refusals, want 1", dead)
+		}
+	})
+	t.Run("batches in flight", func(t *testing.T) {
+		if dead := tooLarge(t, 6, ""); dead == 0 {
+			t.Fatal("no record was dead-lettered")
+		}
+	})
+}
+
+// tooLarge writes 200 records while refusals produce requests are refused
+// MESSAGE_TOO_LARGE, checks that every record landed once in the topic or
+// the dead-letter topic, and returns how many were dead-lettered.
+func tooLarge(t *testing.T, refusals int, extra string) int {
 	const n = 200
 	c := newCluster(t, 1, map[string]int{"out": 1, "dlq": 1})
 	go func() {
 		time.Sleep(150 * time.Millisecond)
-		c.ctl.PushErrors(int16(kmsg.Produce), kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code,
-			kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code, kerr.MessageTooLarge.Code)
+		codes := make([]int16, refusals)
+		for i := range codes {
+			codes[i] = kerr.MessageTooLarge.Code
+		}
+		c.ctl.PushErrors(int16(kmsg.Produce), codes...)
 	}()
-	runStream(t, sinkConfig(c, "out", n, "    dlq: { topic: dlq }\n"), time.Minute)
-	nDead := c.endOffset(t, "dlq")
-	if nDead == 0 {
-		t.Fatal("no record was dead-lettered")
-	}
-	dead := c.readAll(t, "dlq", int(nDead))
+	runStream(t, sinkConfig(c, "out", n, extra+"    dlq: { topic: dlq }\n"), time.Minute)
+	dead := c.readAll(t, "dlq", int(c.endOffset(t, "dlq")))
 	for _, r := range dead {
 		reason := ""
 		for _, h := range r.Headers {
@@ -89,4 +110,5 @@ func TestMockTooLargeToDLQ(t *testing.T) {
 	if d, dup := distinct(all); d != n || len(all) != n {
 		t.Fatalf("%d records and %d dead letters: %d distinct of %d (%q twice)", len(all)-len(dead), len(dead), d, n, dup)
 	}
+	return len(dead)
 }

@@ -82,10 +82,12 @@ func TestMockSinkThroughBrokerDownAndUp(t *testing.T) {
 	}
 }
 
-// Leader moves and a broker down and up while kafka_source reads in a
-// group: every record is read, none lost. (Injected fetch errors are not
-// here: docs/testing.md says why.)
-func TestMockSourceThroughLeaderMovesAndBrokerDown(t *testing.T) {
+// Leader moves, fetches failing with retriable errors, and a broker down
+// and up while kafka_source reads in a group: every record is read, none
+// lost. fetch_max_wait is short because the mock holds a failed fetch's
+// answer for all of it (TestMockHoldsFetchErrorsForMaxWait): at the
+// default 5s, a reader never catches a leader that moves every 150ms.
+func TestMockSourceThroughLeaderMovesErrorsAndBrokerDown(t *testing.T) {
 	c := newCluster(t, 3, map[string]int{"in": 4})
 	c.fill(t, "in", 0, 4000)
 	var stop atomic.Bool
@@ -94,6 +96,9 @@ func TestMockSourceThroughLeaderMovesAndBrokerDown(t *testing.T) {
 		for i := 0; !stop.Load(); i++ {
 			for p := range int32(4) {
 				_ = c.ctl.SetLeader("in", p, int32(1+(i+int(p))%3))
+			}
+			if i%5 == 2 {
+				c.ctl.PushErrors(int16(kmsg.Fetch), kerr.NotLeaderForPartition.Code, kerr.UnknownLeaderEpoch.Code)
 			}
 			if i == 3 {
 				_ = c.mc.SetBrokerDown(2)
@@ -111,6 +116,7 @@ kafka_source:
   topics: [ in ]
   consumer_group: g
   fetch_max_partition_bytes: 2000
+  fetch_max_wait: 100ms
   session_timeout: 6s
   heartbeat_interval: 500ms
 `, c.brokers(), conn(2)), 4000, time.Minute)

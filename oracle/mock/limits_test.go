@@ -1,0 +1,201 @@
+package mock
+
+// Minimal reproductions of where librdkafka's mock cluster (v2.11.1)
+// answers differently from Kafka, each with a plain franz-go client and no
+// Ferry component. docs/testing.md says what each one costs the suite.
+// Each test fails when the mock changes, so the docs can follow.
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// leader is the broker leading topic's partition 0.
+func (c *cluster) leader(t *testing.T, topic string) int32 {
+	t.Helper()
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(context.Background(), c.client(t))
+	if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) == 0 {
+		t.Fatalf("metadata of %s: %v", topic, err)
+	}
+	return resp.Topics[0].Partitions[0].Leader
+}
+
+// Kafka answers a fetch at once when a partition in it fails (NOT_LEADER,
+// FENCED_LEADER_EPOCH, ...): waiting for data cannot mend it. The mock
+// holds every answer without records for the fetch's MaxWait, errors too.
+// A consumer whose partition's leader moves more often than MaxWait chases
+// it forever: each fetch comes back late, saying the leader moved, and by
+// then it has moved again.
+func TestMockHoldsFetchErrorsForMaxWait(t *testing.T) {
+	c := newCluster(t, 3, map[string]int{"t": 1})
+	c.fill1(t, "t", 10)
+	notLeader := c.leader(t, "t")%3 + 1
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID = -1
+	req.MaxWaitMillis = 2000
+	req.MaxBytes = 1 << 20
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = "t"
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.CurrentLeaderEpoch = -1
+	rp.PartitionMaxBytes = 1 << 20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	start := time.Now()
+	resp, err := req.RequestWith(context.Background(), c.client(t).Broker(int(notLeader)))
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := resp.ErrorCode
+	if len(resp.Topics) == 1 && len(resp.Topics[0].Partitions) == 1 && code == 0 {
+		code = resp.Topics[0].Partitions[0].ErrorCode
+	}
+	if !errors.Is(kerr.ErrorForCode(code), kerr.NotLeaderForPartition) {
+		t.Fatalf("fetch from broker %d, not the leader: %v, want NOT_LEADER_FOR_PARTITION", notLeader, kerr.ErrorForCode(code))
+	}
+	if took < 1500*time.Millisecond {
+		t.Fatalf("the mock answered NOT_LEADER_FOR_PARTITION after %v, not after MaxWait (2s): update docs/testing.md", took)
+	}
+	t.Logf("NOT_LEADER_FOR_PARTITION after %v (MaxWait 2s); Kafka answers at once", took)
+}
+
+// Kafka's group coordinator stores the leader epoch a commit carries (the
+// epoch of the last record read: a restarted reader checks the log against
+// it) without comparing it to anything. The mock compares it to the
+// partition's current leader epoch and refuses an older one, so after a
+// leader move a reader cannot commit what it read before the move until it
+// reads a record written after it.
+func TestMockFencesCommitsOfEarlierEpochs(t *testing.T) {
+	c := newCluster(t, 3, map[string]int{"t": 1})
+	c.fill1(t, "t", 1)
+	rec := c.readAll(t, "t", 1)[0]
+	cl := c.client(t)
+	commit := func(epoch int32) error {
+		req := kmsg.NewPtrOffsetCommitRequest()
+		req.Group = "solo"
+		req.Generation = -1
+		rt := kmsg.NewOffsetCommitRequestTopic()
+		rt.Topic = "t"
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Offset = rec.Offset + 1
+		rp.LeaderEpoch = epoch
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(context.Background(), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
+	}
+	if err := commit(rec.LeaderEpoch); err != nil {
+		t.Fatalf("commit at the record's epoch %d before any leader move: %v", rec.LeaderEpoch, err)
+	}
+	if err := c.ctl.SetLeader("t", 0, c.leader(t, "t")%3+1); err != nil {
+		t.Fatal(err)
+	}
+	err := commit(rec.LeaderEpoch)
+	if !errors.Is(err, kerr.FencedLeaderEpoch) {
+		t.Fatalf("commit at the record's epoch %d after a leader move: %v, want FENCED_LEADER_EPOCH (else update docs/testing.md)", rec.LeaderEpoch, err)
+	}
+	if err := commit(-1); err != nil {
+		t.Fatalf("commit without an epoch after a leader move: %v", err)
+	}
+}
+
+// The mock's transactions are bookkeeping only: EndTxn writes no markers,
+// Fetch reports no aborted transactions and a last stable offset equal to
+// the high watermark, and TxnOffsetCommit answers success but stores
+// nothing. So read_committed readers see aborted records, and a group whose
+// offsets a transaction committed has none.
+func TestMockTransactionsAreNotAtomic(t *testing.T) {
+	c := newCluster(t, 1, map[string]int{"t": 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := c.client(t, kgo.TransactionalID("limits"), kgo.DefaultProduceTopic("t"))
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("aborted")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryAbort); err != nil {
+		t.Fatal(err)
+	}
+
+	// A committed transaction that also commits offsets for group "eos".
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("committed")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	txnCommitOffset(ctx, t, cl, "eos", "t", 1)
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+
+	recs := c.readAll(t, "t", 2, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if string(recs[0].Value) != "aborted" {
+		t.Fatalf("read_committed read %q first, not the aborted record: update docs/testing.md", recs[0].Value)
+	}
+	if got := c.committed(t, "eos", "t", 1); got != 0 {
+		t.Fatalf("group eos has %d committed after a transaction committed 1: update docs/testing.md", got)
+	}
+}
+
+// txnCommitOffset adds offset for group/topic partition 0 to cl's open
+// transaction, as a transactional consumer-to-producer copy does.
+func txnCommitOffset(ctx context.Context, t *testing.T, cl *kgo.Client, group, topic string, offset int64) {
+	t.Helper()
+	id, epoch, err := cl.ProducerID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := kmsg.NewPtrAddOffsetsToTxnRequest()
+	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = "limits", id, epoch, group
+	addResp, err := add.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(addResp.ErrorCode)
+	}
+	if err != nil {
+		t.Fatalf("AddOffsetsToTxn: %v", err)
+	}
+	req := kmsg.NewPtrTxnOffsetCommitRequest()
+	req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Group = "limits", id, epoch, group
+	rt := kmsg.NewTxnOffsetCommitRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
+	rp.Offset = offset
+	rp.LeaderEpoch = -1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
+	}
+	if err != nil {
+		t.Fatalf("TxnOffsetCommit: %v", err)
+	}
+}
+
+// fill1 writes n records to topic's partition 0.
+func (c *cluster) fill1(t *testing.T, topic string, n int) {
+	t.Helper()
+	cl := c.client(t, kgo.DefaultProduceTopic(topic))
+	for i := range n {
+		if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: []byte{byte('a' + i%26)}}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
