@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -38,7 +39,7 @@ func (c *cluster) committed(t *testing.T, group, topic string, parts int) int64 
 		rt.Partitions = append(rt.Partitions, int32(p))
 	}
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(context.Background(), c.client(t))
+	resp, err := req.RequestWith(context.Background(), c.plain(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,17 +110,33 @@ kafka_source:
 // endOffset is the end of partition 0 of topic: how many records a
 // one-partition topic holds.
 func (c *cluster) endOffset(t *testing.T, topic string) int64 {
+	return c.endOffsets(t, topic, 1)
+}
+
+// endOffsets is the sum of the ends of topic's partitions 0..parts-1: how
+// many records the topic holds.
+func (c *cluster) endOffsets(t *testing.T, topic string, parts int) int64 {
 	t.Helper()
 	req := kmsg.NewPtrListOffsetsRequest()
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic
-	rp := kmsg.NewListOffsetsRequestTopicPartition()
-	rp.Timestamp = -1 // the end
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(context.Background(), c.client(t))
-	if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
-		t.Fatalf("end offset of %s: %v %+v", topic, err, resp)
+	for p := range parts {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition = int32(p)
+		rp.Timestamp = -1 // the end
+		rt.Partitions = append(rt.Partitions, rp)
 	}
-	return resp.Topics[0].Partitions[0].Offset
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(context.Background(), c.plain(t))
+	if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != parts {
+		t.Fatalf("end offsets of %s: %v %+v", topic, err, resp)
+	}
+	var sum int64
+	for _, p := range resp.Topics[0].Partitions {
+		if p.ErrorCode != 0 {
+			t.Fatalf("end offset of %s/%d: %v", topic, p.Partition, kerr.ErrorForCode(p.ErrorCode))
+		}
+		sum += p.Offset
+	}
+	return sum
 }

@@ -29,6 +29,9 @@ type cluster struct {
 	mc    *kafka.MockCluster
 	ctl   *Ctl
 	seeds []string
+
+	plainOnce sync.Once
+	plainCl   *kgo.Client
 }
 
 func newCluster(t *testing.T, brokers int, topics map[string]int) *cluster {
@@ -51,6 +54,13 @@ func newCluster(t *testing.T, brokers int, topics map[string]int) *cluster {
 }
 
 func (c *cluster) brokers() string { return strings.Join(c.seeds, ",") }
+
+// plain is one client for the tests' own requests (offsets, metadata), so
+// polling them does not open a client a call.
+func (c *cluster) plain(t *testing.T) *kgo.Client {
+	c.plainOnce.Do(func() { c.plainCl = c.client(t) })
+	return c.plainCl
+}
 
 // client is a franz-go client of the mock, at Kafka 2.1's versions.
 func (c *cluster) client(t *testing.T, opts ...kgo.Opt) *kgo.Client {
