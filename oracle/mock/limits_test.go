@@ -8,12 +8,14 @@ package mock
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 // leader is the broker leading topic's partition 0.
@@ -197,5 +199,96 @@ func (c *cluster) fill1(t *testing.T, topic string, n int) {
 		if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: []byte{byte('a' + i%26)}}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The mock advertises JoinGroup up to v6, but reads v6's protocol count, a
+// flexible version's varint, as a fixed int32; it refuses the count it
+// gets and closes the connection. v5 is answered. franz-go at Kafka 2.1's
+// versions sends v3, which target_version: "2.1.0" gives.
+func TestMockClosesOnFlexibleJoinGroup(t *testing.T) {
+	c := newCluster(t, 1, map[string]int{"t": 1})
+	vs := kversion.V2_1_0()
+	vs.SetMaxKeyVersion(int16(kmsg.JoinGroup), 6)
+	cl := c.client(t, kgo.MaxVersions(vs))
+	join := func(v int16) error {
+		req := kmsg.NewPtrJoinGroupRequest()
+		req.Group, req.SessionTimeoutMillis, req.RebalanceTimeoutMillis, req.ProtocolType = "join", 6000, 6000, "consumer"
+		p := kmsg.NewJoinGroupRequestProtocol()
+		p.Name, p.Metadata = "range", []byte{0, 0}
+		req.Protocols = append(req.Protocols, p)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := cl.Broker(1).Request(ctx, pinned{req, v})
+		return err
+	}
+	if err := join(5); err != nil {
+		t.Fatalf("JoinGroup v5: %v", err)
+	}
+	if err := join(6); err == nil {
+		t.Fatal("JoinGroup v6 was answered: update docs/testing.md")
+	} else {
+		t.Logf("JoinGroup v6: %v", err)
+	}
+}
+
+// pinned sends a JoinGroup request at version v at most.
+type pinned struct {
+	*kmsg.JoinGroupRequest
+	v int16
+}
+
+func (p pinned) MaxVersion() int16 { return p.v }
+
+// Asked ApiVersions at a version it does not have (franz-go asks v5 first),
+// Kafka answers UNSUPPORTED_VERSION in v0's layout, its array count an
+// int32, and the client asks again at the version it names. The mock
+// writes that count as a flexible version's one-byte varint, so the answer
+// cannot be read as v0 and the client cannot connect. Capping ApiVersions
+// at v2, as target_version: "2.1.0" does, avoids the exchange.
+func TestMockAnswersNewerApiVersionsUnreadably(t *testing.T) {
+	c := newCluster(t, 1, map[string]int{"t": 1})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
+	if err == nil || !strings.Contains(err.Error(), "ApiVersions") {
+		t.Fatalf("a client at franz-go's own versions: %v, want the ApiVersions answer unreadable (else update docs/testing.md)", err)
+	}
+	t.Logf("franz-go's own versions: %v", err)
+	if _, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, c.client(t)); err != nil {
+		t.Fatalf("at Kafka 2.1's versions: %v", err)
+	}
+}
+
+// Every request Ferry's components send, at Kafka 2.1's version (what
+// target_version: "2.1.0" caps it at), is one the mock advertises. The log
+// lists the mock's range and the version sent; docs/testing.md has it.
+func TestMockTakesKafka21Versions(t *testing.T) {
+	c := newCluster(t, 1, map[string]int{"t": 1})
+	resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(context.Background(), c.client(t))
+	if err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("ApiVersions: %v %v", err, kerr.ErrorForCode(resp.ErrorCode))
+	}
+	adv := map[int16]kmsg.ApiVersionsResponseApiKey{}
+	for _, k := range resp.ApiKeys {
+		adv[k.ApiKey] = k
+	}
+	v21 := kversion.V2_1_0()
+	for _, key := range []kmsg.Key{kmsg.Produce, kmsg.Fetch, kmsg.ListOffsets, kmsg.Metadata, kmsg.OffsetCommit,
+		kmsg.OffsetFetch, kmsg.FindCoordinator, kmsg.JoinGroup, kmsg.Heartbeat, kmsg.LeaveGroup, kmsg.SyncGroup,
+		kmsg.ApiVersions, kmsg.InitProducerID, kmsg.OffsetForLeaderEpoch, kmsg.AddPartitionsToTxn,
+		kmsg.AddOffsetsToTxn, kmsg.EndTxn, kmsg.TxnOffsetCommit} {
+		sent, _ := v21.LookupMaxKeyVersion(int16(key))
+		a, ok := adv[int16(key)]
+		if !ok || sent < a.MinVersion || sent > a.MaxVersion {
+			t.Errorf("%s v%d: the mock advertises %+v", key.Name(), sent, a)
+			continue
+		}
+		t.Logf("%-22s sent v%d, mock v%d-v%d", key.Name(), sent, a.MinVersion, a.MaxVersion)
 	}
 }
