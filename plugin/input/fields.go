@@ -26,7 +26,7 @@ With ` + "`consumer_group`" + `, partitions are balanced across every ` + "`kafk
 - ` + "`kafka_source_records{outcome}`" + `: ` + "`received`, `delivered` (acknowledged downstream), `dead_lettered`, `nacked`" + `.
 - ` + "`kafka_source_errors{stage,reason}`" + `: records that failed to decode (stage ` + "`DESERIALIZE`" + `, reason the codec, e.g. ` + "`serde.json`" + `), and failed DLQ writes (stage ` + "`DLQ`" + `, reason the Kafka error).
 - ` + "`kafka_source_lag{topic,partition}`" + `: with a group, the records not yet committed, refreshed every ` + "`lag_refresh_period`" + `.
-- ` + "`kafka_source_commits{outcome}`" + `: offset commits, ` + "`ok` or `failed`" + `.
+- ` + "`kafka_source_commits{outcome}`" + `: offset commits, ` + "`ok` or `failed`" + ` (a commit the broker refused for any partition is ` + "`failed`" + `).
 - ` + "`kafka_source_partitions`" + `: with a group, how many partitions this member is assigned.
 - ` + "`kafka_source_rebalances{event}`" + `: with a group, how many times partitions were ` + "`assigned`" + ` to this member, ` + "`revoked`" + ` from it, or ` + "`lost`" + ` by it (expelled from the group).
 
