@@ -93,13 +93,17 @@ output:
 	t.Logf("killed after writing %d and committing %d; %d written twice", wrote, committed, wrote-committed)
 }
 
-// waitUntil polls cond until it holds, failing with the child's log after
-// limit.
+// waitUntil polls cond until it holds, failing after limit with the
+// child's log, if there is one.
 func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool, log *bytes.Buffer) {
 	t.Helper()
 	for deadline := time.Now().Add(limit); !cond(); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("waiting for %s: not after %v\n%s", what, limit, log.String())
+			msg := fmt.Sprintf("waiting for %s: not after %v", what, limit)
+			if log != nil {
+				msg += "\n" + log.String()
+			}
+			t.Fatal(msg)
 		}
 	}
 }

@@ -12,10 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/ferry-connect/ferry/internal/kafkatest"
 )
 
 // leader is the broker leading topic's partition 0.
@@ -291,4 +295,145 @@ func TestMockTakesKafka21Versions(t *testing.T) {
 		}
 		t.Logf("%-22s sent v%d, mock v%d-v%d", key.Name(), sent, a.MinVersion, a.MaxVersion)
 	}
+}
+
+// Kafka takes a member's offset commit while its group prepares a
+// rebalance (another member joined): that is when a member gives up
+// partitions and commits what it finished with them, before it rejoins.
+// Kafka refuses commits only while the group awaits its assignment's sync;
+// kfake, run beside it here, does as Kafka does. The mock refuses them as
+// soon as a member joins (REBALANCE_IN_PROGRESS), so the records a member
+// finished before handing a partition over are read again by the next
+// owner.
+func TestMockRefusesCommitsWhileARebalanceIsPrepared(t *testing.T) {
+	c := newCluster(t, 1, map[string]int{"t": 1})
+	if err := commitWhilePrepared(t, func() *kgo.Client { return c.client(t) }, nil); !errors.Is(err, kerr.RebalanceInProgress) {
+		t.Fatalf("the mock, a member's commit while a rebalance is prepared: %v, want REBALANCE_IN_PROGRESS (else update docs/testing.md)", err)
+	}
+	kfakeClient := kfakeClients(t)
+	// kfake, unlike the mock, answers DescribeGroups: the commit must come
+	// while the group prepares its rebalance, or this shows nothing.
+	preparing := func(cl *kgo.Client) {
+		groups, err := kadm.NewClient(cl).DescribeGroups(context.Background(), "prep")
+		if err != nil || groups["prep"].State != "PreparingRebalance" {
+			t.Fatalf("kfake's group is %q (%v), not preparing a rebalance", groups["prep"].State, err)
+		}
+	}
+	if err := commitWhilePrepared(t, kfakeClient, preparing); err != nil {
+		t.Fatalf("kfake, a member's commit while a rebalance is prepared: %v", err)
+	}
+}
+
+// kfakeClients starts a kfake cluster with topic t and returns a maker of
+// its clients, at Kafka 2.1's versions as the mock's are.
+func kfakeClients(t *testing.T) func() *kgo.Client {
+	k := kafkatest.Cluster(t, kfake.SeedTopics(1, "t"))
+	return func() *kgo.Client {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(k.ListenAddrs()...), kgo.MaxVersions(kversion.V2_1_0()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		return cl
+	}
+}
+
+// Kafka answers a SyncGroup from a member of a stable group's current
+// generation with the member's assignment (kfake does too). The mock
+// answers INVALID_REQUEST: a member whose sync comes after the group
+// became stable fails to join ("unable to join group session:
+// INVALID_REQUEST" in Ferry's log) and joins again, which costs the group
+// another rebalance.
+func TestMockRefusesSyncOfAStableGroup(t *testing.T) {
+	c := newCluster(t, 1, map[string]int{"t": 1})
+	if err := syncAgain(t, c.client(t)); !errors.Is(err, kerr.InvalidRequest) {
+		t.Fatalf("the mock, a second SyncGroup of a stable group's member: %v, want INVALID_REQUEST (else update docs/testing.md)", err)
+	}
+	if err := syncAgain(t, kfakeClients(t)()); err != nil {
+		t.Fatalf("kfake, a second SyncGroup of a stable group's member: %v", err)
+	}
+}
+
+// syncAgain makes cl the one member of group "prep", then sends SyncGroup
+// once more, as a member that synced late would, and returns its answer.
+func syncAgain(t *testing.T, cl *kgo.Client) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	member, generation := joinAndSync(ctx, t, cl)
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.Generation, sync.MemberID = "prep", generation, member
+	resp, err := sync.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kerr.ErrorForCode(resp.ErrorCode)
+}
+
+// commitWhilePrepared makes a member of group "prep" on topic t, has
+// another join, and returns what the first member's commit is answered.
+// check, if not nil, is run just before the commit.
+func commitWhilePrepared(t *testing.T, client func() *kgo.Client, check func(*kgo.Client)) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := client()
+	member, generation := joinAndSync(ctx, t, a)
+
+	// Another member joins: the group prepares a rebalance, and waits for
+	// the first to join again (this join is answered only then).
+	go func() { _, _ = joinRequest("").RequestWith(ctx, client()) }()
+	time.Sleep(500 * time.Millisecond)
+	if check != nil {
+		check(a)
+	}
+
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Group, req.Generation, req.MemberID = "prep", generation, member
+	rt := kmsg.NewOffsetCommitRequestTopic()
+	rt.Topic = "t"
+	rp := kmsg.NewOffsetCommitRequestTopicPartition()
+	rp.Offset, rp.LeaderEpoch = 0, -1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
+}
+
+func joinRequest(member string) *kmsg.JoinGroupRequest {
+	req := kmsg.NewPtrJoinGroupRequest()
+	req.Group, req.MemberID, req.ProtocolType = "prep", member, "consumer"
+	req.SessionTimeoutMillis, req.RebalanceTimeoutMillis = 6000, 6000
+	p := kmsg.NewJoinGroupRequestProtocol()
+	p.Name, p.Metadata = "range", []byte{0, 0}
+	req.Protocols = append(req.Protocols, p)
+	return req
+}
+
+// joinAndSync makes cl the one member of group "prep" and returns its ID
+// and generation once the group is stable.
+func joinAndSync(ctx context.Context, t *testing.T, cl *kgo.Client) (string, int32) {
+	t.Helper()
+	joined, err := joinRequest("").RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(joined.ErrorCode)
+	}
+	if err != nil {
+		t.Fatalf("JoinGroup: %v", err)
+	}
+	sync := kmsg.NewPtrSyncGroupRequest()
+	sync.Group, sync.Generation, sync.MemberID = "prep", joined.Generation, joined.MemberID
+	as := kmsg.NewSyncGroupRequestGroupAssignment()
+	as.MemberID, as.MemberAssignment = joined.MemberID, []byte{0, 0}
+	sync.GroupAssignment = append(sync.GroupAssignment, as)
+	synced, err := sync.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(synced.ErrorCode)
+	}
+	if err != nil {
+		t.Fatalf("SyncGroup: %v", err)
+	}
+	return joined.MemberID, joined.Generation
 }
