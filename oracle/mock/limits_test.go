@@ -29,7 +29,7 @@ func (c *cluster) leader(t *testing.T, topic string) int32 {
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(context.Background(), c.client(t))
+	resp, err := req.RequestWith(context.Background(), c.plain(t))
 	if err != nil || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) == 0 {
 		t.Fatalf("metadata of %s: %v", topic, err)
 	}
@@ -146,7 +146,7 @@ func TestMockTransactionsAreNotAtomic(t *testing.T) {
 	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("committed")}).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	txnCommitOffset(ctx, t, cl, "eos", "t", 1)
+	txnCommitOffset(ctx, t, cl, "limits", "eos", "t", 1)
 	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		t.Fatal(err)
 	}
@@ -160,16 +160,17 @@ func TestMockTransactionsAreNotAtomic(t *testing.T) {
 	}
 }
 
-// txnCommitOffset adds offset for group/topic partition 0 to cl's open
-// transaction, as a transactional consumer-to-producer copy does.
-func txnCommitOffset(ctx context.Context, t *testing.T, cl *kgo.Client, group, topic string, offset int64) {
+// txnCommitOffset adds offset for group/topic partition 0 to the open
+// transaction of cl (transactional ID txnID), as a transactional
+// consumer-to-producer copy does.
+func txnCommitOffset(ctx context.Context, t *testing.T, cl *kgo.Client, txnID, group, topic string, offset int64) {
 	t.Helper()
 	id, epoch, err := cl.ProducerID(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	add := kmsg.NewPtrAddOffsetsToTxnRequest()
-	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = "limits", id, epoch, group
+	add.TransactionalID, add.ProducerID, add.ProducerEpoch, add.Group = txnID, id, epoch, group
 	addResp, err := add.RequestWith(ctx, cl)
 	if err == nil {
 		err = kerr.ErrorForCode(addResp.ErrorCode)
@@ -178,7 +179,7 @@ func txnCommitOffset(ctx context.Context, t *testing.T, cl *kgo.Client, group, t
 		t.Fatalf("AddOffsetsToTxn: %v", err)
 	}
 	req := kmsg.NewPtrTxnOffsetCommitRequest()
-	req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Group = "limits", id, epoch, group
+	req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Group = txnID, id, epoch, group
 	rt := kmsg.NewTxnOffsetCommitRequestTopic()
 	rt.Topic = topic
 	rp := kmsg.NewTxnOffsetCommitRequestTopicPartition()
@@ -216,11 +217,7 @@ func TestMockClosesOnFlexibleJoinGroup(t *testing.T) {
 	vs.SetMaxKeyVersion(int16(kmsg.JoinGroup), 6)
 	cl := c.client(t, kgo.MaxVersions(vs))
 	join := func(v int16) error {
-		req := kmsg.NewPtrJoinGroupRequest()
-		req.Group, req.SessionTimeoutMillis, req.RebalanceTimeoutMillis, req.ProtocolType = "join", 6000, 6000, "consumer"
-		p := kmsg.NewJoinGroupRequestProtocol()
-		p.Name, p.Metadata = "range", []byte{0, 0}
-		req.Protocols = append(req.Protocols, p)
+		req := joinRequest("join")
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, err := cl.Broker(1).Request(ctx, pinned{req, v})
@@ -381,7 +378,7 @@ func commitWhilePrepared(t *testing.T, client func() *kgo.Client, check func(*kg
 
 	// Another member joins: the group prepares a rebalance, and waits for
 	// the first to join again (this join is answered only then).
-	go func() { _, _ = joinRequest("").RequestWith(ctx, client()) }()
+	go func() { _, _ = joinRequest("prep").RequestWith(ctx, client()) }()
 	time.Sleep(500 * time.Millisecond)
 	if check != nil {
 		check(a)
@@ -402,9 +399,11 @@ func commitWhilePrepared(t *testing.T, client func() *kgo.Client, check func(*kg
 	return kerr.ErrorForCode(resp.Topics[0].Partitions[0].ErrorCode)
 }
 
-func joinRequest(member string) *kmsg.JoinGroupRequest {
+// joinRequest is a first JoinGroup (no member ID yet) of group, at Kafka
+// 2.1's timeouts and with one protocol whose metadata nobody reads.
+func joinRequest(group string) *kmsg.JoinGroupRequest {
 	req := kmsg.NewPtrJoinGroupRequest()
-	req.Group, req.MemberID, req.ProtocolType = "prep", member, "consumer"
+	req.Group, req.ProtocolType = group, "consumer"
 	req.SessionTimeoutMillis, req.RebalanceTimeoutMillis = 6000, 6000
 	p := kmsg.NewJoinGroupRequestProtocol()
 	p.Name, p.Metadata = "range", []byte{0, 0}
@@ -416,7 +415,7 @@ func joinRequest(member string) *kmsg.JoinGroupRequest {
 // and generation once the group is stable.
 func joinAndSync(ctx context.Context, t *testing.T, cl *kgo.Client) (string, int32) {
 	t.Helper()
-	joined, err := joinRequest("").RequestWith(ctx, cl)
+	joined, err := joinRequest("prep").RequestWith(ctx, cl)
 	if err == nil {
 		err = kerr.ErrorForCode(joined.ErrorCode)
 	}

@@ -125,12 +125,18 @@ func startStream(t *testing.T, env *service.Environment, inputYAML string, g *go
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
+	waitEvery(t, what, d, 20*time.Millisecond, cond)
+}
+
+// waitEvery is waitFor polling every period, for a cond that costs much.
+func waitEvery(t *testing.T, what string, d, period time.Duration, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(period)
 	}
 }
 
