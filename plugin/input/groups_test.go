@@ -242,33 +242,14 @@ func TestCommitRefusalsCounted(t *testing.T) {
 	})
 	produceTo(t, c, &kgo.Record{Topic: "t", Value: []byte("x")})
 	env, metrics := kafkatest.NewEnvWithMetrics()
-	b := env.NewStreamBuilder()
-	_ = b.SetMetricsYAML("capture: {}")
-	_ = b.SetLoggerYAML("level: off")
-	if err := b.AddInputYAML(fmt.Sprintf(`
+	stop := startStream(t, env, fmt.Sprintf(`
 kafka_source:
   seed_brokers: [ %s ]
   topics: [ t ]
   consumer_group: refused
   commit_period: 100ms
   heartbeat_interval: 100ms
-`, brokers(c))); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.AddConsumerFunc(func(context.Context, *service.Message) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		if err := s.Run(ctx); err != nil && ctx.Err() == nil {
-			t.Error(err)
-		}
-	}()
+`, brokers(c)), &got{})
 	defer func() {
 		if t.Failed() {
 			t.Log(metrics.Dump("kafka_source"))
@@ -277,7 +258,7 @@ kafka_source:
 	waitFor(t, "a refused commit to be counted", 20*time.Second, func() bool {
 		return metrics.Get(`kafka_source_commits{outcome="failed"}`) > 0
 	})
-	_ = s.StopWithin(10 * time.Second)
+	stop()
 	if n := metrics.Get(`kafka_source_commits{outcome="ok"}`); n != 0 {
 		t.Errorf("%v commits counted ok, every one was refused", n)
 	}
