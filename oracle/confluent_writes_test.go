@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde"
@@ -13,6 +14,8 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde/protobuf"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/dynamicpb"
+
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
 )
 
 // Confluent's serializers write Avro with a reference, Protobuf with an
@@ -39,7 +42,7 @@ func TestConfluentWritesFerryReads(t *testing.T) {
 		produce(t, c, "events", writeJSON(t, cl, header))
 		want = append(append(append(want, people...), orders...), events...)
 	}
-	got := runFerry(t, fmt.Sprintf(`
+	got := pipeline.Collect(t, fmt.Sprintf(`
 kafka_source:
   seed_brokers: [ %s ]
   topics: [ people, orders, events ]
@@ -48,7 +51,7 @@ kafka_source:
     type: schema_registry
     schema_registry: { url: %s }
   on_deserialize_error: fail
-`, c.Brokers()[0], c.RegistryURL()), len(want))
+`, c.Brokers()[0], c.RegistryURL()), len(want), 30*time.Second)
 	gotJSON := make([]string, len(got))
 	for i, m := range got {
 		if err := m.GetError(); err != nil {

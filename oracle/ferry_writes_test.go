@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"
@@ -15,11 +16,12 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde/avrov2"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde/jsonschema"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde/protobuf"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/dynamicpb"
 
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
 )
 
 // kafka_sink writes Avro with a reference, Protobuf with an import and
@@ -52,7 +54,7 @@ func TestFerryWritesConfluentReads(t *testing.T) {
 		for kind, stanza := range stanzas {
 			topic := framing + "-" + kind
 			stanza = strings.TrimSuffix(stanza, " }") + fmt.Sprintf(", schema_id_location: %s, schema_registry: { url: %s } }", framing, c.RegistryURL())
-			runSink(t, fmt.Sprintf(`
+			pipeline.Run(t, fmt.Sprintf(`
 input:
   generate: { count: %d, interval: "", mapping: 'root = %s.index(counter() - 1)' }
 output:
@@ -61,8 +63,7 @@ output:
     topic: %s
     max_in_flight: 1
     value_serializer: %s
-logger: { level: warn }
-`, len(values[kind]), "["+strings.Join(values[kind], ",")+"]", c.Brokers()[0], topic, stanza))
+`, len(values[kind]), "["+strings.Join(values[kind], ",")+"]", c.Brokers()[0], topic, stanza), 30*time.Second)
 			recs := consume(t, c, topic, len(values[kind]))
 			for i, r := range recs {
 				got := confluentReads(t, cl, kind, topic, confluentHeaders(r), r.Value)
@@ -145,34 +146,31 @@ func sameBytes(t *testing.T, cl schemaregistry.Client, kind, topic, framing, val
 	t.Helper()
 	var v map[string]any
 	_ = json.Unmarshal([]byte(value), &v)
-	var wantHs []kafka.Header
-	var want []byte
-	var err error
+	var ser serde.Serializer
+	var base *serde.BaseSerializer // where the framing is chosen
 	switch kind {
 	case "people":
 		v["age"] = int(v["age"].(float64))
 		conf := avrov2.NewSerializerConfig()
 		conf.AutoRegisterSchemas, conf.UseLatestVersion = false, true
-		ser, serr := avrov2.NewSerializer(cl, serde.ValueSerde, conf)
-		if serr != nil {
-			t.Fatal(serr)
+		s, err := avrov2.NewSerializer(cl, serde.ValueSerde, conf)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if framing == "header" {
-			ser.SchemaIDSerializer = serde.HeaderSchemaIDSerializer
-		}
-		wantHs, want, err = ser.SerializeWithHeaders(topic, &v)
+		ser, base = s, &s.BaseSerializer
 	case "events":
 		conf := jsonschema.NewSerializerConfig()
 		conf.AutoRegisterSchemas, conf.UseLatestVersion = false, true
-		ser, serr := jsonschema.NewSerializer(cl, serde.ValueSerde, conf)
-		if serr != nil {
-			t.Fatal(serr)
+		s, err := jsonschema.NewSerializer(cl, serde.ValueSerde, conf)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if framing == "header" {
-			ser.SchemaIDSerializer = serde.HeaderSchemaIDSerializer
-		}
-		wantHs, want, err = ser.SerializeWithHeaders(topic, &v)
+		ser, base = s, &s.BaseSerializer
 	}
+	if framing == "header" {
+		base.SchemaIDSerializer = serde.HeaderSchemaIDSerializer
+	}
+	wantHs, want, err := ser.SerializeWithHeaders(topic, &v)
 	if err != nil {
 		t.Fatalf("%s: Confluent's serializer: %v", topic, err)
 	}

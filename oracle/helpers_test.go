@@ -5,14 +5,12 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bufbuild/protocompile"
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"
-	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -100,69 +98,6 @@ func confluentHeaders(r *kgo.Record) []kafka.Header {
 		out = append(out, kafka.Header{Key: h.Key, Value: h.Value})
 	}
 	return out
-}
-
-// runFerry runs a Ferry pipeline whose output is collected, until n
-// messages have come out; it returns them with their metadata.
-func runFerry(t *testing.T, inputYAML string, n int) []*service.Message {
-	t.Helper()
-	b := service.NewStreamBuilder()
-	if err := b.AddInputYAML(inputYAML); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.SetLoggerYAML("level: warn"); err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var got []*service.Message
-	done := make(chan struct{})
-	if err := b.AddConsumerFunc(func(_ context.Context, m *service.Message) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if got = append(got, m.Copy()); len(got) == n {
-			close(done)
-		}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = s.Run(ctx) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("Ferry passed %d of %d messages", len(got), n)
-	}
-	_ = s.StopWithin(5 * time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	return got
-}
-
-// runSink runs a Ferry pipeline to its end (a generate input with a
-// count).
-func runSink(t *testing.T, yaml string) {
-	t.Helper()
-	b := service.NewStreamBuilder()
-	if err := b.SetYAML(yaml); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // jsonEqual reports whether two JSON texts hold the same value.

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/rules/cel"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde/avrov2"
+
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
 )
 
 // A value Confluent's serializer wrote under a schema with a rule (a CEL
@@ -40,13 +43,13 @@ func TestRuleSetsRefusedUnlessIgnored(t *testing.T) {
 	}
 	produce(t, c, "checked", []record{{value: b}})
 	for _, ignore := range []bool{false, true} {
-		got := runFerry(t, fmt.Sprintf(`
+		got := pipeline.Collect(t, fmt.Sprintf(`
 kafka_source:
   seed_brokers: [ %s ]
   topics: [ checked ]
   consumer_group: rules-%v
   value_deserializer: { type: avro_confluent, schema_registry: { url: %s, ignore_rules: %v } }
-`, c.Brokers()[0], ignore, c.RegistryURL(), ignore), 1)
+`, c.Brokers()[0], ignore, c.RegistryURL(), ignore), 1, 30*time.Second)
 		err := got[0].GetError()
 		out, _ := got[0].AsBytes()
 		switch {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
 )
 
 // childEnv carries the config a child process runs (TestMockChild).
@@ -21,7 +23,7 @@ func TestMockChild(t *testing.T) {
 	if yaml == "" {
 		t.Skip("run by TestMockCrashAndRestart")
 	}
-	_ = build(t, yaml).Run(context.Background())
+	_ = pipeline.Build(t, yaml).Run(context.Background())
 }
 
 // startChild runs yaml in a process of its own (this test binary, running

@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
 )
 
 // kafka_source → kafka_sink with a transaction that commits the source's
@@ -49,7 +51,7 @@ output:
 			t.Errorf("read_committed: %d records, %d distinct (%q repeated)", len(vals), d, dup)
 		}
 	}()
-	runUntil(t, b, done, time.Minute)
+	pipeline.RunUntil(t, b, done, time.Minute)
 }
 
 // Records the broker refuses as too large go to the dead-letter topic;
@@ -90,7 +92,7 @@ func tooLarge(t *testing.T, refusals int, extra string) int {
 		}
 		c.ctl.PushErrors(int16(kmsg.Produce), codes...)
 	}()
-	runStream(t, sinkConfig(c, "out", n, extra+"    dlq: { topic: dlq }\n"), time.Minute)
+	pipeline.Run(t, sinkConfig(c, "out", n, extra+"    dlq: { topic: dlq }\n"), time.Minute)
 	dead := c.readAll(t, "dlq", int(c.endOffset(t, "dlq")))
 	for _, r := range dead {
 		reason := ""

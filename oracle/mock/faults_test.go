@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
 )
 
 // values are the records' values as strings.
@@ -57,7 +59,7 @@ func TestMockSinkThroughLeaderMovesAndErrors(t *testing.T) {
 			time.Sleep(150 * time.Millisecond)
 		}
 	}()
-	runStream(t, sinkConfig(c, "out", n, ""), 2*time.Minute)
+	pipeline.Run(t, sinkConfig(c, "out", n, ""), 2*time.Minute)
 	stop.Store(true)
 	<-done
 	if d, dup := distinct(c.values(t, "out", n)); d != n {
@@ -76,7 +78,7 @@ func TestMockSinkThroughBrokerDownAndUp(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		_ = c.mc.SetBrokerUp(1)
 	}()
-	runStream(t, sinkConfig(c, "out", n, ""), 2*time.Minute)
+	pipeline.Run(t, sinkConfig(c, "out", n, ""), 2*time.Minute)
 	if d, dup := distinct(c.values(t, "out", n)); d != n {
 		t.Fatalf("%d distinct records of %d (%q repeated)", d, n, dup)
 	}

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-	"github.com/redpanda-data/benthos/v4/public/service"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kversion"
 
-	_ "github.com/ferry-connect/ferry/plugin/all"
 	_ "github.com/redpanda-data/benthos/v4/public/components/pure"
+
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
+	_ "github.com/ferry-connect/ferry/plugin/all"
 )
 
 // conn is what every Ferry component here is given, for a component
@@ -91,71 +92,17 @@ func (c *cluster) readAll(t *testing.T, topic string, n int, opts ...kgo.Opt) []
 	return out
 }
 
-// build builds a config's stream, logging warnings and above.
-func build(t *testing.T, yaml string) *service.Stream {
-	t.Helper()
-	b := service.NewStreamBuilder()
-	if err := b.SetYAML(yaml + "\nlogger: { level: warn }\n"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// runStream runs a config until it ends (a generate input with a count),
-// within limit.
-func runStream(t *testing.T, yaml string, limit time.Duration) {
-	t.Helper()
-	s := build(t, yaml)
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	if err := s.Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // consume runs a kafka_source config (its input block) until n messages
 // came out, and returns them as "value" strings.
 func consume(t *testing.T, input string, n int, limit time.Duration) []string {
 	t.Helper()
-	b := service.NewStreamBuilder()
-	if err := b.AddInputYAML(input); err != nil {
-		t.Fatal(err)
-	}
-	_ = b.SetLoggerYAML("level: warn")
-	var mu sync.Mutex
-	var got []string
-	done := make(chan struct{})
-	_ = b.AddConsumerFunc(func(_ context.Context, m *service.Message) error {
+	msgs := pipeline.Collect(t, input, n, limit)
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
 		v, _ := m.AsBytes()
-		mu.Lock()
-		defer mu.Unlock()
-		if got = append(got, string(v)); len(got) == n {
-			close(done)
-		}
-		return nil
-	})
-	s, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
+		out[i] = string(v)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = s.Run(ctx) }()
-	select {
-	case <-done:
-	case <-time.After(limit):
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("%d of %d messages after %v", len(got), n, limit)
-	}
-	_ = s.StopWithin(10 * time.Second)
-	mu.Lock()
-	defer mu.Unlock()
-	return append([]string(nil), got...)
+	return out
 }
 
 // distinct reports how many distinct strings vs holds, and one repeated.
@@ -169,19 +116,4 @@ func distinct(vs []string) (int, string) {
 		seen[v] = true
 	}
 	return len(seen), dup
-}
-
-// runUntil runs a config until done closes, within limit.
-func runUntil(t *testing.T, yaml string, done <-chan struct{}, limit time.Duration) {
-	t.Helper()
-	s := build(t, yaml)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() { _ = s.Run(ctx) }()
-	select {
-	case <-done:
-	case <-time.After(limit):
-		t.Fatalf("not done after %v", limit)
-	}
-	_ = s.StopWithin(10 * time.Second)
 }

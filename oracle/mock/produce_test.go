@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ferry-connect/ferry/internal/kafkatest"
+	"github.com/ferry-connect/ferry/oracle/internal/pipeline"
 )
 
 // kafka_sink writes keyed records to a three-broker mock cluster, each on
@@ -13,7 +14,7 @@ import (
 func TestMockKeyedProduce(t *testing.T) {
 	const n = 20_000
 	c := newCluster(t, 3, map[string]int{"keyed": 6})
-	runStream(t, fmt.Sprintf(`
+	pipeline.Run(t, fmt.Sprintf(`
 input:
   generate: { count: %d, interval: "", batch_size: 500, mapping: 'root = {"k": "k%%d".format(counter() %% 1000), "n": counter()}' }
 output:
